@@ -1,0 +1,81 @@
+"""The ``mka1-mock`` command: thin over Settings and uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from pathlib import Path
+
+import click
+import uvicorn
+
+from . import __version__
+from .app import create_app
+from .errors import MockError
+from .settings import Settings
+
+LOG_LEVELS = ["critical", "error", "warning", "info", "debug"]
+
+
+@click.command(context_settings={"auto_envvar_prefix": "MKA1_MOCK", "show_default": True})
+@click.option("--host", default="127.0.0.1", help="Interface to listen on.")
+@click.option("--port", default=8000, type=click.IntRange(0, 65535), help="Port (0: any free one).")
+@click.option("--seed", type=int, default=None, help="Make generated IDs repeatable.")
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    help="Accept only this bearer token (repeatable). Default: any non-empty token.",
+)
+@click.option(
+    "--max-body-size",
+    default=Settings.max_body_size,
+    type=click.IntRange(1),
+    help="Largest request body in bytes; larger ones get 413.",
+)
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="OpenAPI document to serve. Default: the bundled openapi.yaml.",
+)
+@click.option("--log-level", default="info", type=click.Choice(LOG_LEVELS), help="Logging level.")
+@click.version_option(__version__, prog_name="mka1-mock")
+def main(
+    host: str,
+    port: int,
+    seed: int | None,
+    api_keys: tuple[str, ...],
+    max_body_size: int,
+    spec_path: Path | None,
+    log_level: str,
+) -> None:
+    """Run the MKA1 Prompts API mock."""
+    settings = Settings(
+        host=host,
+        port=port,
+        seed=seed,
+        api_keys=frozenset(api_keys),
+        log_level=log_level,
+        max_body_size=max_body_size,
+        spec_path=spec_path,
+    )
+    logging.basicConfig(format="%(asctime)s %(message)s", level=log_level.upper())
+    try:
+        app = create_app(settings)
+        sock = socket.create_server((host, port))
+    except MockError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+    bound_host, bound_port = sock.getsockname()[:2]
+    click.echo(f"mka1-mock {__version__} listening on http://{bound_host}:{bound_port}", err=True)
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _fail(reason: str) -> None:
+    click.echo(f"mka1-mock: error: {reason}", err=True)
+    sys.exit(2)

@@ -1,0 +1,209 @@
+"""Routes built from the spec, and the pipeline every API request goes through."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from .auth import authenticate
+from .errors import (
+    ApiError,
+    BadRequest,
+    Detail,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    ServerError,
+    UnsupportedMediaType,
+)
+from .handlers import Call, Handler
+from .journal import Violation, Violations
+from .settings import Settings
+from .spec import Operation, Spec
+from .store import Store
+from .validation import OpenAPIRequest, OpenAPIResponse, Validator
+
+logger = logging.getLogger("mka1_mock")
+
+
+def json_response(status: int, data: Any, headers: Mapping[str, str] | None = None) -> Response:
+    body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(body.encode(), status, headers=headers, media_type="application/json")
+
+
+class Pipeline:
+    """Auth, body, validation, handler, self-check: in that order, first failure wins."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        store: Store,
+        settings: Settings,
+        handlers: Mapping[str, Handler],
+        violations: Violations,
+    ) -> None:
+        self.validator = Validator(spec)
+        self.store = store
+        self.settings = settings
+        self.handlers = handlers
+        self.violations = violations
+
+    async def run(self, request: Request, operation: Operation) -> Response:
+        started = time.perf_counter()
+        body: bytes | None = None
+        check = self._openapi_request(request, operation, None)
+        try:
+            owner = authenticate(request.headers, self.settings.api_keys)
+            if operation.takes_body:
+                body = await self._read_body(request)
+                check = self._openapi_request(request, operation, body)
+            result = self.validator.request(check)
+            call = Call(owner, result.parameters.path, result.parameters.query, result.body)
+            data = self._handle(operation, call)
+            response = json_response(operation.success_status, data)
+        except ApiError as error:
+            response = json_response(error.status, error.body(), error.headers)
+        response = self._self_check(check, operation, response, request.url.path)
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.info(
+            "%s %s %s %d %.1fms",
+            request.method,
+            request.url.path,
+            operation.operation_id,
+            response.status_code,
+            elapsed,
+        )
+        return response
+
+    def outside(self, error: ApiError, schema: str, request: Request) -> Response:
+        """An error for a request no operation matched, checked against its component schema."""
+        body = error.body()
+        details = self.validator.component(schema, body)
+        if details:
+            self._violated("(none)", request.method, request.url.path, error.status, details)
+        logger.info("%s %s - %d", request.method, request.url.path, error.status)
+        return json_response(error.status, body, error.headers)
+
+    def _openapi_request(
+        self, request: Request, operation: Operation, body: bytes | None
+    ) -> OpenAPIRequest:
+        return OpenAPIRequest(
+            operation,
+            request.url.path,
+            request.query_params,
+            request.headers,
+            request.path_params,
+            body,
+            request.headers.get("content-type", ""),
+        )
+
+    async def _read_body(self, request: Request) -> bytes:
+        """The body, read only up to the limit; then its media type and JSON syntax."""
+        limit = self.settings.max_body_size
+        too_large = PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if not body:
+            return body  # validation reports the missing body as a 400
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            problem = "is missing"
+            if content_type:
+                problem = f"must be application/json, not {content_type!r}"
+            raise UnsupportedMediaType(
+                f"The Content-Type header {problem}: request bodies are JSON",
+                param="Content-Type",
+                details=(Detail("header.Content-Type", problem),),
+            )
+        try:
+            json.loads(body, parse_constant=_reject_constant)
+        except ValueError as exc:
+            raise BadRequest(
+                f"Invalid request: body is not valid JSON ({exc})",
+                details=(Detail("body", f"is not valid JSON ({exc})"),),
+            ) from None
+        return body
+
+    def _handle(self, operation: Operation, call: Call) -> dict[str, Any]:
+        try:
+            return self.handlers[operation.operation_id](self.store, call)
+        except ApiError:
+            raise
+        except Exception as exc:
+            logger.exception("handler of %s crashed", operation.operation_id)
+            raise ServerError(f"The handler of {operation.operation_id} crashed: {exc!r}") from exc
+
+    def _self_check(
+        self, check: OpenAPIRequest, operation: Operation, response: Response, path: str
+    ) -> Response:
+        """Never send a response that breaks the contract: it becomes a documented 500."""
+        data = bytes(response.body)
+        details = self.validator.response(
+            check, OpenAPIResponse(response.status_code, response.headers, data)
+        )
+        if not details:
+            return response
+        status = response.status_code
+        self._violated(operation.operation_id, operation.method, path, status, details)
+        summary = "; ".join(f"{d.location} {d.message}" for d in details)
+        error = ServerError(
+            f"The {status} response of {operation.operation_id} broke the contract: {summary}",
+            details=tuple(details),
+        )
+        return json_response(error.status, error.body())
+
+    def _violated(
+        self, operation_id: str, method: str, path: str, status: int, details: list[Detail]
+    ) -> None:
+        logger.error("contract violation by %s %s (%s): %s", method, path, operation_id, details)
+        self.violations.record(Violation(operation_id, method, path, status, tuple(details)))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def api_routes(spec: Spec, pipeline: Pipeline) -> list[Route]:
+    """One route per spec path; the method picks the operation, or a 405 with ``Allow``."""
+    by_path: dict[str, dict[str, Operation]] = {}
+    for operation in spec.operations:
+        by_path.setdefault(operation.path, {})[operation.method] = operation
+    return [Route(path, PathEndpoint(pipeline, ops)) for path, ops in by_path.items()]
+
+
+class PathEndpoint:
+    """An ASGI app for one spec path, so that every method reaches it (Starlette's own 405 is
+    plain text)."""
+
+    def __init__(self, pipeline: Pipeline, operations: dict[str, Operation]) -> None:
+        self.pipeline = pipeline
+        self.operations = operations
+        self.allow = ", ".join(sorted(operations))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        operation = self.operations.get(request.method)
+        if operation is None:
+            error = MethodNotAllowed(
+                f"{request.method} is not allowed on {request.url.path}; allowed: {self.allow}",
+                headers={"Allow": self.allow},
+            )
+            response = self.pipeline.outside(error, "MethodNotAllowedError", request)
+        else:
+            response = await self.pipeline.run(request, operation)
+        await response(scope, receive, send)

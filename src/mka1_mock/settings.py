@@ -1,0 +1,21 @@
+"""The one settings object that the CLI, MockServer and the pytest plugin all build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a mock behaves; every field has the default the README documents."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    seed: int | None = None
+    api_keys: frozenset[str] = field(default_factory=frozenset)
+    log_level: str = "info"
+    max_body_size: int = MIB
+    spec_path: Path | None = None

@@ -1,0 +1,91 @@
+"""The contract: ``openapi.yaml``, loaded and checked once, with its operation table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_core import OpenAPI
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+from .errors import StartupError
+
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def default_spec_path() -> Path:
+    """The ``openapi.yaml`` shipped inside the package (the repository's top-level file)."""
+    return Path(str(resources.files("mka1_mock") / "openapi.yaml"))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the spec, with what the pipeline needs to know up front."""
+
+    operation_id: str
+    method: str
+    path: str
+    success_status: int
+    takes_body: bool
+
+
+class Spec:
+    """A validated OpenAPI document, its openapi-core validator and its operations."""
+
+    def __init__(self, document: dict[str, Any], source: str, text: str = "") -> None:
+        self.document = document
+        self.source = source
+        self.text = text or yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        try:
+            validate(document)
+        except OpenAPIValidationError as exc:
+            where = "/".join(str(part) for part in exc.absolute_path) or "(root)"
+            raise StartupError(f"{source}: {where}: {exc.message}") from None
+        self.openapi = OpenAPI.from_dict(document)
+        self.operations = tuple(self._operations())
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Spec:
+        """Read and check a spec file; any fault stops start-up with the file named."""
+        path = Path(path) if path is not None else default_spec_path()
+        try:
+            text = path.read_text(encoding="utf-8")
+            document = yaml.safe_load(text)
+        except OSError as exc:
+            raise StartupError(f"{path}: cannot read the spec: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            reason = str(exc).replace("\n", " ")
+            raise StartupError(f"{path}: not valid YAML: {reason}") from None
+        if not isinstance(document, dict):
+            raise StartupError(f"{path}: (root): the spec must be a mapping")
+        return cls(document, str(path), text)
+
+    @cached_property
+    def json(self) -> bytes:
+        return json.dumps(self.document, ensure_ascii=False).encode()
+
+    def _operations(self) -> Any:
+        for path, item in self.document.get("paths", {}).items():
+            for method in METHODS:
+                operation = item.get(method)
+                if operation is None:
+                    continue
+                where = f"{self.source}: paths/{path}/{method}"
+                if "operationId" not in operation:
+                    raise StartupError(f"{where}: operationId is missing")
+                successes = [int(code) for code in operation["responses"] if str(code)[0] == "2"]
+                if len(successes) != 1:
+                    raise StartupError(f"{where}: needs exactly one 2xx response")
+                yield Operation(
+                    operation_id=operation["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    success_status=successes[0],
+                    takes_body="requestBody" in operation,
+                )

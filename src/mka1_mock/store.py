@@ -1,0 +1,213 @@
+"""In-memory prompts, kept per owner, with the Prompts API's versioning rules."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from .clock import Clock, format_timestamp
+from .errors import BadRequest, NotFound
+from .ids import IdSource
+
+Owner = tuple[str, "str | None"]
+"""(bearer token, X-On-Behalf-Of or None): who a prompt belongs to."""
+
+Order = Literal["asc", "desc"]
+
+
+@dataclass
+class Version:
+    """An immutable prompt version."""
+
+    id: str
+    prompt_id: str
+    number: int
+    template: str
+    created_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "prompt_id": self.prompt_id,
+            "version": self.number,
+            "object": "prompt.version",
+            "template": self.template,
+            "created_at": format_timestamp(self.created_at),
+        }
+
+
+@dataclass
+class Prompt:
+    """A prompt and its versions; version numbers run 1..latest with no gaps."""
+
+    id: str
+    name: str
+    description: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    active_version: int
+    versions: list[Version]
+    sort_key: tuple[datetime, int]
+
+    @property
+    def latest_version(self) -> int:
+        return self.versions[-1].number
+
+    def version(self, number: int) -> Version:
+        if 1 <= number <= len(self.versions):
+            return self.versions[number - 1]
+        raise NotFound(f"Prompt {self.id!r} has no version {number}", param="version")
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "object": "prompt", "name": self.name}
+        if self.description is not None:
+            data["description"] = self.description
+        data |= {
+            "active_version": self.active_version,
+            "latest_version": self.latest_version,
+            "metadata": self.metadata,
+            "created_at": format_timestamp(self.created_at),
+            "updated_at": format_timestamp(self.updated_at),
+        }
+        return data
+
+
+@dataclass
+class Shelf:
+    """One owner's prompts: by ID, and by (created_at, sequence) for paging."""
+
+    by_id: dict[str, Prompt] = field(default_factory=dict)
+    ordered: list[tuple[tuple[datetime, int], str]] = field(default_factory=list)
+
+
+class Store:
+    """All prompts of all owners. Every method is atomic, so no write is ever lost."""
+
+    def __init__(self, ids: IdSource, clock: Clock) -> None:
+        self.ids = ids
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._shelves: dict[Owner, Shelf] = {}
+        self._sequence = 0
+
+    def reset(self) -> None:
+        """Forget every prompt of every owner."""
+        with self._lock:
+            self._shelves.clear()
+            self._sequence = 0
+
+    def create(
+        self,
+        owner: Owner,
+        name: str,
+        template: str,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Prompt:
+        with self._lock:
+            now = self.clock.now()
+            prompt_id = self.ids.new("prompt")
+            self._sequence += 1
+            prompt = Prompt(
+                id=prompt_id,
+                name=name,
+                description=description,
+                metadata=dict(metadata or {}),
+                created_at=now,
+                updated_at=now,
+                active_version=1,
+                versions=[Version(self.ids.new("pver"), prompt_id, 1, template, now)],
+                sort_key=(now, self._sequence),
+            )
+            shelf = self._shelves.setdefault(owner, Shelf())
+            shelf.by_id[prompt_id] = prompt
+            bisect.insort(shelf.ordered, (prompt.sort_key, prompt_id))
+            return prompt
+
+    def get(self, owner: Owner, prompt_id: str) -> Prompt:
+        shelf = self._shelves.get(owner)
+        prompt = shelf.by_id.get(prompt_id) if shelf else None
+        if prompt is None:
+            raise NotFound(f"No prompt with id {prompt_id!r}", param="id")
+        return prompt
+
+    def page(
+        self, owner: Owner, limit: int, order: Order, after: str | None = None
+    ) -> tuple[list[Prompt], bool]:
+        """Up to ``limit`` prompts after the cursor, and whether more remain."""
+        with self._lock:
+            shelf = self._shelves.get(owner) or Shelf()
+            ordered = shelf.ordered
+            if after is not None:
+                cursor = shelf.by_id.get(after)
+                if cursor is None:
+                    raise BadRequest(
+                        f"after={after!r} names no prompt of yours",
+                        param="after",
+                    )
+                index = bisect.bisect_left(ordered, (cursor.sort_key, after))
+                start, stop = (index + 1, len(ordered)) if order == "asc" else (index - 1, -1)
+            else:
+                start, stop = (0, len(ordered)) if order == "asc" else (len(ordered) - 1, -1)
+            step = 1 if order == "asc" else -1
+            picked = range(start, stop, step)[: limit + 1]
+            prompts = [shelf.by_id[ordered[i][1]] for i in picked]
+            return prompts[:limit], len(prompts) > limit
+
+    def update(self, owner: Owner, prompt_id: str, changes: Mapping[str, Any]) -> Prompt:
+        """Apply ``name``/``description``/``metadata``; other keys are ignored."""
+        with self._lock:
+            prompt = self.get(owner, prompt_id)
+            if "name" in changes:
+                prompt.name = changes["name"]
+            if "description" in changes:
+                prompt.description = changes["description"]
+            if "metadata" in changes:
+                prompt.metadata = dict(changes["metadata"])
+            prompt.updated_at = self.clock.now()
+            return prompt
+
+    def delete(self, owner: Owner, prompt_id: str) -> Prompt:
+        with self._lock:
+            prompt = self.get(owner, prompt_id)
+            shelf = self._shelves[owner]
+            del shelf.by_id[prompt_id]
+            index = bisect.bisect_left(shelf.ordered, (prompt.sort_key, prompt_id))
+            del shelf.ordered[index]
+            return prompt
+
+    def add_version(self, owner: Owner, prompt_id: str, template: str) -> Version:
+        """Append version ``latest + 1`` and make it active."""
+        with self._lock:
+            prompt = self.get(owner, prompt_id)
+            now = self.clock.now()
+            number = prompt.latest_version + 1
+            version = Version(self.ids.new("pver"), prompt_id, number, template, now)
+            prompt.versions.append(version)
+            prompt.active_version = number
+            prompt.updated_at = now
+            return version
+
+    def versions(self, owner: Owner, prompt_id: str, limit: int, order: Order) -> list[Version]:
+        with self._lock:
+            versions = self.get(owner, prompt_id).versions
+            return versions[:limit] if order == "asc" else versions[: -limit - 1 : -1]
+
+    def rollback(self, owner: Owner, prompt_id: str, number: int) -> Prompt:
+        """Make an existing version active, older or newer than the current one."""
+        with self._lock:
+            prompt = self.get(owner, prompt_id)
+            prompt.version(number)
+            prompt.active_version = number
+            prompt.updated_at = self.clock.now()
+            return prompt
+
+    def __iter__(self) -> Iterator[tuple[Owner, Prompt]]:
+        with self._lock:
+            items = [(o, p) for o, shelf in self._shelves.items() for p in shelf.by_id.values()]
+        return iter(items)

@@ -1,0 +1,204 @@
+"""openapi-core checks of requests and responses, told in the contract's plain words."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from jsonschema.exceptions import ValidationError as SchemaError
+from openapi_core.casting.schemas.exceptions import CastError
+from openapi_core.datatypes import RequestParameters
+from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
+from openapi_core.templating.responses.exceptions import ResponseNotFound
+from openapi_core.unmarshalling.request.datatypes import RequestUnmarshalResult
+from openapi_core.validation.request.exceptions import (
+    MissingRequestBodyError,
+    MissingRequiredParameter,
+    ParameterValidationError,
+    RequestBodyValidationError,
+)
+from openapi_core.validation.response.exceptions import (
+    DataValidationError,
+    HeaderValidationError,
+    MissingData,
+)
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+from openapi_schema_validator import OAS31Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .errors import Detail, invalid
+from .spec import Operation, Spec
+
+TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "object": "an object",
+    "array": "an array",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+class OpenAPIRequest:
+    """openapi-core's view of a request whose operation the router already found."""
+
+    def __init__(
+        self,
+        operation: Operation,
+        path: str,
+        query: Mapping[str, Any],
+        headers: Mapping[str, str],
+        path_params: Mapping[str, Any],
+        body: bytes | None,
+        content_type: str,
+    ) -> None:
+        self.method = operation.method.lower()
+        self.host_url = "http://mka1-mock"
+        self.path = path
+        self.path_pattern = operation.path
+        self.parameters = RequestParameters(query=query, header=headers, path=path_params)
+        self.body = body
+        self.content_type = content_type
+
+
+class OpenAPIResponse:
+    """openapi-core's view of a response about to be sent."""
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], data: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content_type = headers.get("content-type", "")
+        self.data = data
+
+
+class Validator:
+    """Checks requests and responses against one spec."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        registry: Registry[Any] = Registry().with_resource(
+            "urn:spec", Resource.from_contents(spec.document, default_specification=DRAFT202012)
+        )
+        self._registry = registry
+
+    def request(self, request: OpenAPIRequest) -> RequestUnmarshalResult:
+        """Unmarshal a request; raise a 400 naming every field at fault."""
+        result = self.spec.openapi.unmarshal_request(request)
+        if result.errors:
+            raise invalid(list(_unique(request_details(result.errors))))
+        return result
+
+    def response(self, request: OpenAPIRequest, response: OpenAPIResponse) -> list[Detail]:
+        """Every way a response breaks the contract (an empty list when it keeps it)."""
+        errors = self.spec.openapi.response_validator.iter_errors(request, response)
+        return list(_unique(response_details(errors, response.status_code)))
+
+    def component(self, name: str, data: Any) -> list[Detail]:
+        """Check a body against a component schema (for answers outside any operation)."""
+        schema = {"$ref": f"urn:spec#/components/schemas/{name}"}
+        validator = OAS31Validator(schema, registry=self._registry)
+        return list(_unique(schema_details("response.body", validator.iter_errors(data))))
+
+
+def request_details(errors: Iterable[Exception]) -> Iterator[Detail]:
+    for error in errors:
+        cause = error.__cause__
+        if isinstance(error, ParameterValidationError):
+            where = f"{error.location}.{error.name}"
+            if isinstance(error, MissingRequiredParameter):
+                yield Detail(where, "is required")
+            elif isinstance(cause, InvalidSchemaValue):
+                yield from schema_details(where, _schema_errors(cause))
+            elif isinstance(cause, CastError):
+                yield Detail(where, f"must be {TYPE_WORDS.get(cause.type or '', cause.type)}")
+            elif isinstance(cause, MediaTypeDeserializeError):
+                yield Detail(where, "is not valid JSON")
+            else:
+                yield Detail(where, "is not valid")
+        elif isinstance(error, MissingRequestBodyError):
+            yield Detail("body", "is required")
+        elif isinstance(error, RequestBodyValidationError) and _is_schema_failure(cause):
+            yield from schema_details("body", _schema_errors(cause))
+        else:
+            yield Detail("body", f"is not valid ({type(error).__name__})")
+
+
+def response_details(errors: Iterable[Exception], status: int) -> Iterator[Detail]:
+    for error in errors:
+        cause = error.__cause__
+        if isinstance(error, ResponseNotFound):
+            yield Detail("response.status", f"{status} is not a status this operation declares")
+        elif isinstance(error, MissingData):
+            yield Detail("response.body", "is missing")
+        elif isinstance(error, DataValidationError) and _is_schema_failure(cause):
+            yield from schema_details("response.body", _schema_errors(cause))
+        elif isinstance(error, HeaderValidationError):
+            yield Detail(f"response.header.{getattr(error, 'name', '?')}", "is not valid")
+        else:
+            yield Detail("response", f"is not valid ({type(error).__name__})")
+
+
+def schema_details(prefix: str, errors: Iterable[SchemaError]) -> Iterator[Detail]:
+    """One plain-words detail per JSON Schema failure, located by its path."""
+    for error in errors:
+        where = prefix + "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
+        )
+        if error.validator == "required":
+            for name in error.validator_value:
+                if isinstance(error.instance, dict) and name not in error.instance:
+                    yield Detail(f"{where}.{name}", "is required")
+        elif error.validator in ("allOf", "anyOf", "oneOf") and error.context:
+            yield from schema_details(prefix, error.context)
+        else:
+            yield Detail(where, plain_message(error))
+
+
+def plain_message(error: SchemaError) -> str:
+    """What a JSON Schema keyword failure means, without JSON Schema words."""
+    rule, value = error.validator, error.validator_value
+    if rule == "type":
+        kinds = value if isinstance(value, list) else [value]
+        return "must be " + " or ".join(TYPE_WORDS.get(kind, str(kind)) for kind in kinds)
+    if rule == "minLength":
+        return "must not be empty" if value == 1 else f"must be at least {value} characters long"
+    if rule == "maxLength":
+        return f"must be at most {value} characters long (it has {len(error.instance)})"
+    if rule == "minimum":
+        return f"must be at least {value}"
+    if rule == "maximum":
+        return f"must be at most {value}"
+    if rule == "enum":
+        return "must be one of " + ", ".join(json.dumps(option) for option in value)
+    if rule == "const":
+        return f"must be {json.dumps(value)}"
+    if rule == "pattern":
+        return f"must match the pattern {value}"
+    if rule == "format":
+        return f"must be a valid {value}"
+    if rule == "maxItems":
+        return f"must have at most {value} items"
+    if rule in ("additionalProperties", "unevaluatedProperties"):
+        extra = error.message.split("(")[-1].rstrip(")")
+        return f"has properties the contract does not allow: {extra}"
+    return str(error.message)
+
+
+def _is_schema_failure(cause: BaseException | None) -> bool:
+    return isinstance(cause, InvalidSchemaValue)
+
+
+def _schema_errors(cause: BaseException | None) -> list[SchemaError]:
+    assert isinstance(cause, InvalidSchemaValue)
+    return [error for error in cause.schema_errors if isinstance(error, SchemaError)]
+
+
+def _unique(details: Iterable[Detail]) -> Iterator[Detail]:
+    seen: set[Detail] = set()
+    for detail in details:
+        if detail not in seen:
+            seen.add(detail)
+            yield detail
