@@ -73,7 +73,11 @@ def main(
     bound_host, bound_port = sock.getsockname()[:2]
     click.echo(f"mka1-mock {__version__} listening on http://{bound_host}:{bound_port}", err=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl-C it handled once it has shut down cleanly.
+        pass
 
 
 def _fail(reason: str) -> None:

@@ -45,8 +45,9 @@ class Spec:
         try:
             validate(document)
         except OpenAPIValidationError as exc:
-            where = "/".join(str(part) for part in exc.absolute_path) or "(root)"
-            raise StartupError(f"{source}: {where}: {exc.message}") from None
+            where = _locate(document, list(exc.absolute_path), exc.instance) or "(root)"
+            reason = exc.message.splitlines()[0]
+            raise StartupError(f"{source}: {where}: {reason}") from None
         self.openapi = OpenAPI.from_dict(document)
         self.operations = tuple(self._operations())
 
@@ -89,3 +90,27 @@ class Spec:
                     success_status=successes[0],
                     takes_body="requestBody" in operation,
                 )
+
+
+def _locate(document: Any, relative: list[Any], instance: Any) -> str:
+    """The full path of a failing value: the validator reports paths inside a nested schema
+    relative to that schema, so find the node where that relative path leads to the value."""
+    stack: list[tuple[Any, list[str]]] = [(document, [])]
+    while stack:
+        node, path = stack.pop(0)
+        target = node
+        for part in relative:
+            if isinstance(target, dict) and part in target:
+                target = target[part]
+            elif isinstance(target, list) and isinstance(part, int) and part < len(target):
+                target = target[part]
+            else:
+                break
+        else:
+            if target == instance:
+                return "/".join([*path, *map(str, relative)])
+        if isinstance(node, dict):
+            stack.extend((child, [*path, str(key)]) for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend((child, [*path, str(index)]) for index, child in enumerate(node))
+    return "/".join(map(str, relative))

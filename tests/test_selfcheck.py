@@ -1,0 +1,76 @@
+"""The mock checks its own answers: a contract-breaking response becomes the documented 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from mka1_mock import create_app
+from mka1_mock.handlers import Call
+from mka1_mock.handlers.prompts import HANDLERS, get_prompt
+from mka1_mock.store import Store
+
+from .conftest import AUTH, PROMPTS
+
+
+def drops_the_name(store: Store, call: Call) -> dict[str, Any]:
+    data = get_prompt(store, call)
+    del data["name"]
+    return data
+
+
+def crashes(store: Store, call: Call) -> dict[str, Any]:
+    raise RuntimeError("boom")
+
+
+def test_selfcheck_contract_breaking_response_becomes_500() -> None:
+    app = create_app(handlers=HANDLERS | {"getPrompt": drops_the_name})
+    with TestClient(app, headers=AUTH) as client:
+        created = client.post(PROMPTS, json={"name": "a", "template": "t"}).json()
+        response = client.get(f"{PROMPTS}/{created['id']}")
+
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["type"] == "server_error"
+    assert error["code"] == 500
+    assert error["param"] is None
+    assert "getPrompt" in error["message"]
+    assert {"location": "response.body.name", "message": "is required"} in error["details"]
+    [violation] = list(app.state.mock.violations)
+    assert violation.operation_id == "getPrompt"
+    assert violation.status == 200
+    assert violation.path == f"{PROMPTS}/{created['id']}"
+
+
+def test_selfcheck_undeclared_status_is_a_violation() -> None:
+    def teapot(store: Store, call: Call) -> dict[str, Any]:
+        from mka1_mock.errors import ApiError
+
+        class Teapot(ApiError):
+            status = 418
+
+        raise Teapot("short and stout")
+
+    app = create_app(handlers=HANDLERS | {"listPrompts": teapot})
+    with TestClient(app, headers=AUTH) as client:
+        response = client.get(PROMPTS)
+
+    assert response.status_code == 500
+    assert "418 is not a status this operation declares" in response.json()["error"]["message"]
+    assert len(app.state.mock.violations) == 1
+
+
+def test_selfcheck_crashing_handler_is_a_documented_500_and_changes_nothing() -> None:
+    app = create_app(handlers=HANDLERS | {"deletePrompt": crashes})
+    with TestClient(app, headers=AUTH) as client:
+        created = client.post(PROMPTS, json={"name": "a", "template": "t"}).json()
+        response = client.delete(f"{PROMPTS}/{created['id']}")
+        still_there = client.get(f"{PROMPTS}/{created['id']}")
+
+    assert response.status_code == 500
+    assert response.json()["error"]["message"] == (
+        "The handler of deletePrompt crashed: RuntimeError('boom')"
+    )
+    assert still_there.status_code == 200
+    assert list(app.state.mock.violations) == []
