@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .clock import Clock, format_timestamp
-from .errors import BadRequest, NotFound
+from .errors import Detail, NotFound, invalid
 from .ids import IdSource
 
 Owner = tuple[str, "str | None"]
@@ -146,10 +146,7 @@ class Store:
             if after is not None:
                 cursor = shelf.by_id.get(after)
                 if cursor is None:
-                    raise BadRequest(
-                        f"after={after!r} names no prompt of yours",
-                        param="after",
-                    )
+                    raise invalid([Detail("query.after", f"names no prompt of yours ({after!r})")])
                 index = bisect.bisect_left(ordered, (cursor.sort_key, after))
                 start, stop = (index + 1, len(ordered)) if order == "asc" else (index - 1, -1)
             else:

@@ -10,6 +10,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from openapi_core.casting.schemas.exceptions import CastError
 from openapi_core.datatypes import RequestParameters
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
+from openapi_core.deserializing.styles.exceptions import EmptyQueryParameterValue
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.unmarshalling.request.datatypes import RequestUnmarshalResult
 from openapi_core.validation.request.exceptions import (
@@ -116,6 +117,8 @@ def request_details(errors: Iterable[Exception]) -> Iterator[Detail]:
                 yield Detail(where, f"must be {TYPE_WORDS.get(cause.type or '', cause.type)}")
             elif isinstance(cause, MediaTypeDeserializeError):
                 yield Detail(where, "is not valid JSON")
+            elif isinstance(cause, EmptyQueryParameterValue):
+                yield Detail(where, "must not be empty")
             else:
                 yield Detail(where, "is not valid")
         elif isinstance(error, MissingRequestBodyError):
