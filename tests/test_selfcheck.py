@@ -9,18 +9,18 @@ from starlette.testclient import TestClient
 from mka1_mock import create_app
 from mka1_mock.handlers import Call
 from mka1_mock.handlers.prompts import HANDLERS, get_prompt
-from mka1_mock.store import Store
+from mka1_mock.mock import Mock
 
 from .conftest import AUTH, PROMPTS
 
 
-def drops_the_name(store: Store, call: Call) -> dict[str, Any]:
-    data = get_prompt(store, call)
+def drops_the_name(mock: Mock, call: Call) -> dict[str, Any]:
+    data = get_prompt(mock, call)
     del data["name"]
     return data
 
 
-def crashes(store: Store, call: Call) -> dict[str, Any]:
+def crashes(mock: Mock, call: Call) -> dict[str, Any]:
     raise RuntimeError("boom")
 
 
@@ -44,7 +44,7 @@ def test_selfcheck_contract_breaking_response_becomes_500() -> None:
 
 
 def test_selfcheck_undeclared_status_is_a_violation() -> None:
-    def teapot(store: Store, call: Call) -> dict[str, Any]:
+    def teapot(mock: Mock, call: Call) -> dict[str, Any]:
         from mka1_mock.errors import ApiError
 
         class Teapot(ApiError):
@@ -70,7 +70,7 @@ def test_selfcheck_crashing_handler_is_a_documented_500_and_changes_nothing() ->
 
     assert response.status_code == 500
     assert response.json()["error"]["message"] == (
-        "The handler of deletePrompt crashed: RuntimeError('boom')"
+        "deletePrompt failed inside the mock: RuntimeError('boom')"
     )
     assert still_there.status_code == 200
     assert list(app.state.mock.violations) == []

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from .app import Mock, create_app
+__version__ = "0.1.0"
+
+from .app import create_app
 from .errors import ApiError, MockError, StartupError
+from .mock import Mock
 from .settings import Settings
 from .spec import Spec
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ApiError",

@@ -1,9 +1,8 @@
-"""create_app(): the Starlette application, built from the spec."""
+"""create_app(): the Starlette application, built from the two specs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -11,28 +10,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
-from .clock import Clock, SystemClock
+from .clock import Clock, MockClock
 from .errors import NotFound, StartupError
 from .handlers import Handler
+from .handlers.admin import ADMIN_HANDLERS
 from .handlers.prompts import HANDLERS
-from .ids import RandomIds
-from .journal import Violations
-from .routing import Pipeline, api_routes
+from .mock import Mock
+from .routing import Pipeline, spec_routes
+from .seeding import read_fixtures
 from .settings import Settings
-from .spec import Spec
-from .store import Store
+from .spec import Spec, admin_spec_path
+from .validation import Validator
 
-
-@dataclass
-class Mock:
-    """Everything one running mock holds, reachable as ``app.state.mock``."""
-
-    settings: Settings
-    spec: Spec
-    store: Store
-    ids: RandomIds
-    violations: Violations
-    pipeline: Pipeline
+ADMIN_MAX_BODY_SIZE = 64 * 1024 * 1024
 
 
 def create_app(
@@ -41,30 +31,34 @@ def create_app(
     clock: Clock | None = None,
     handlers: Mapping[str, Handler] = HANDLERS,
 ) -> Starlette:
-    """The mock as an ASGI app; a bad spec or handler table stops it here."""
+    """The mock as an ASGI app; a bad spec, fixture or handler table stops it here."""
     settings = settings or Settings()
     spec = Spec.load(settings.spec_path)
+    admin_spec = Spec.load(admin_spec_path())
     _check_handlers(spec, handlers)
-    ids = RandomIds(settings.seed)
-    store = Store(ids, clock or SystemClock())
-    violations = Violations()
-    pipeline = Pipeline(spec, store, settings, handlers, violations)
-    mock = Mock(settings, spec, store, ids, violations, pipeline)
-
-    async def openapi_json(request: Request) -> Response:
-        return Response(spec.json, media_type="application/json")
-
-    async def openapi_yaml(request: Request) -> Response:
-        return Response(spec.text, media_type="application/yaml")
+    _check_handlers(admin_spec, ADMIN_HANDLERS)
+    fixtures = read_fixtures(settings.fixtures, Validator(admin_spec))
+    mock = Mock(settings, spec, fixtures, MockClock(clock))
+    api = Pipeline(mock, spec, handlers)
+    admin = Pipeline(
+        mock,
+        admin_spec,
+        ADMIN_HANDLERS,
+        authenticated=False,
+        journaled=False,
+        max_body_size=ADMIN_MAX_BODY_SIZE,
+    )
 
     async def not_found(request: Request, exc: Exception) -> Response:
         error = NotFound(f"No route for {request.method} {request.url.path}")
-        return pipeline.outside(error, "NotFoundError", request)
+        return api.outside(error, "NotFoundError", request)
 
     routes = [
-        Route("/openapi.json", openapi_json, methods=["GET"]),
-        Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
-        *api_routes(spec, pipeline),
+        _document("/openapi.json", spec.json, "application/json"),
+        _document("/openapi.yaml", spec.text, "application/yaml"),
+        _document("/__mock/openapi.json", admin_spec.json, "application/json"),
+        *spec_routes(admin_spec, admin),
+        *spec_routes(spec, api),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
     # A trailing slash is another path in the contract, not a redirect.
@@ -72,6 +66,13 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.mock = mock
     return app
+
+
+def _document(path: str, content: bytes | str, media_type: str) -> Route:
+    async def endpoint(request: Request) -> Response:
+        return Response(content, media_type=media_type)
+
+    return Route(path, endpoint, methods=["GET"])
 
 
 def _check_handlers(spec: Spec, handlers: Mapping[str, Handler]) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import threading
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 
@@ -19,6 +20,57 @@ class SystemClock:
         return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+class MockClock:
+    """A source clock (the wall clock by default) that tests may freeze, move on and release."""
+
+    def __init__(self, source: Clock | None = None) -> None:
+        self.source = source or SystemClock()
+        self._lock = threading.Lock()
+        self._frozen_at: datetime | None = None
+        self._offset = timedelta()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self._frozen_at is not None:
+                return self._frozen_at
+            return self.source.now() + self._offset
+
+    def freeze(self, at: datetime | None = None) -> None:
+        """Stop time at ``at`` (UTC; default: now) until released."""
+        moment = at if at is not None else self.now()
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        with self._lock:
+            self._frozen_at = moment.astimezone(timezone.utc).replace(microsecond=0)
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward, frozen or not (whole seconds count)."""
+        step = timedelta(seconds=int(seconds))
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += step
+            else:
+                self._offset += step
+
+    def release(self) -> None:
+        """Back to the real wall clock."""
+        with self._lock:
+            self._frozen_at = None
+            self._offset = timedelta()
+
+
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with ``Z`` and no fraction: ``2026-03-15T10:30:00Z``."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Read an RFC 3339 timestamp (``Z`` or an offset) as UTC, whole seconds."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return moment.astimezone(timezone.utc).replace(microsecond=0)

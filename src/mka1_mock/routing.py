@@ -1,11 +1,12 @@
-"""Routes built from the spec, and the pipeline every API request goes through."""
+"""Routes built from a spec, and the pipeline every request to them goes through."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
@@ -24,10 +25,11 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .handlers import Call, Handler
-from .journal import Violation, Violations
-from .settings import Settings
+from .journal import Entry, Violation
+from .jsondata import strict_loads
+from .mock import Mock
 from .spec import Operation, Spec
-from .store import Store
+from .store import Owner
 from .validation import OpenAPIRequest, OpenAPIResponse, Validator
 
 logger = logging.getLogger("mka1_mock")
@@ -43,35 +45,49 @@ class Pipeline:
 
     def __init__(
         self,
+        mock: Mock,
         spec: Spec,
-        store: Store,
-        settings: Settings,
         handlers: Mapping[str, Handler],
-        violations: Violations,
+        *,
+        authenticated: bool = True,
+        journaled: bool = True,
+        max_body_size: int | None = None,
     ) -> None:
+        self.mock = mock
         self.validator = Validator(spec)
-        self.store = store
-        self.settings = settings
         self.handlers = handlers
-        self.violations = violations
+        self.authenticated = authenticated
+        self.journaled = journaled
+        self.max_body_size = max_body_size or mock.settings.max_body_size
 
     async def run(self, request: Request, operation: Operation) -> Response:
         started = time.perf_counter()
         body: bytes | None = None
         check = self._openapi_request(request, operation, None)
+        request_errors: Sequence[Detail] = ()
         try:
-            owner = authenticate(request.headers, self.settings.api_keys)
+            owner = self._authenticate(request)
             if operation.takes_body:
                 body = await self._read_body(request)
                 check = self._openapi_request(request, operation, body)
             result = self.validator.request(check)
             call = Call(owner, result.parameters.path, result.parameters.query, result.body)
-            data = self._handle(operation, call)
+            data = self.handlers[operation.operation_id](self.mock, call)
             response = json_response(operation.success_status, data)
         except ApiError as error:
+            request_errors = error.details if error.status < 500 else ()
             response = json_response(error.status, error.body(), error.headers)
-        response = self._self_check(check, operation, response, request.url.path)
+        except Exception as exc:
+            # A bug of the mock still gets the contract's 500 body, never a bare traceback.
+            logger.exception("%s failed", operation.operation_id)
+            crash = ServerError(f"{operation.operation_id} failed inside the mock: {exc!r}")
+            response = json_response(crash.status, crash.body())
+        response, response_errors = self._self_check(check, operation, response, request)
         elapsed = (time.perf_counter() - started) * 1000
+        if self.journaled:
+            self._record(
+                request, operation, body, response, request_errors, response_errors, elapsed
+            )
         logger.info(
             "%s %s %s %d %.1fms",
             request.method,
@@ -87,9 +103,14 @@ class Pipeline:
         body = error.body()
         details = self.validator.component(schema, body)
         if details:
-            self._violated("(none)", request.method, request.url.path, error.status, details)
+            self._violated("(none)", request, error.status, details)
         logger.info("%s %s - %d", request.method, request.url.path, error.status)
         return json_response(error.status, body, error.headers)
+
+    def _authenticate(self, request: Request) -> Owner | None:
+        if not self.authenticated:
+            return None
+        return authenticate(request.headers, self.mock.settings.api_keys)
 
     def _openapi_request(
         self, request: Request, operation: Operation, body: bytes | None
@@ -106,7 +127,7 @@ class Pipeline:
 
     async def _read_body(self, request: Request) -> bytes:
         """The body, read only up to the limit; then its media type and JSON syntax."""
-        limit = self.settings.max_body_size
+        limit = self.max_body_size
         too_large = PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes")
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -119,7 +140,7 @@ class Pipeline:
             chunks.append(chunk)
         body = b"".join(chunks)
         if not body:
-            return body  # validation reports the missing body as a 400
+            return body  # validation reports a missing required body as a 400
         content_type = request.headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
             problem = "is missing"
@@ -131,7 +152,7 @@ class Pipeline:
                 details=(Detail("header.Content-Type", problem),),
             )
         try:
-            json.loads(body, parse_constant=_reject_constant)
+            strict_loads(body)
         except ValueError as exc:
             raise BadRequest(
                 f"Invalid request: body is not valid JSON ({exc})",
@@ -139,46 +160,76 @@ class Pipeline:
             ) from None
         return body
 
-    def _handle(self, operation: Operation, call: Call) -> dict[str, Any]:
-        try:
-            return self.handlers[operation.operation_id](self.store, call)
-        except ApiError:
-            raise
-        except Exception as exc:
-            logger.exception("handler of %s crashed", operation.operation_id)
-            raise ServerError(f"The handler of {operation.operation_id} crashed: {exc!r}") from exc
-
     def _self_check(
-        self, check: OpenAPIRequest, operation: Operation, response: Response, path: str
-    ) -> Response:
+        self, check: OpenAPIRequest, operation: Operation, response: Response, request: Request
+    ) -> tuple[Response, list[Detail]]:
         """Never send a response that breaks the contract: it becomes a documented 500."""
         data = bytes(response.body)
         details = self.validator.response(
             check, OpenAPIResponse(response.status_code, response.headers, data)
         )
         if not details:
-            return response
+            return response, details
         status = response.status_code
-        self._violated(operation.operation_id, operation.method, path, status, details)
+        self._violated(operation.operation_id, request, status, details)
         summary = "; ".join(f"{d.location} {d.message}" for d in details)
         error = ServerError(
             f"The {status} response of {operation.operation_id} broke the contract: {summary}",
             details=tuple(details),
         )
-        return json_response(error.status, error.body())
+        return json_response(error.status, error.body()), details
 
     def _violated(
-        self, operation_id: str, method: str, path: str, status: int, details: list[Detail]
+        self, operation_id: str, request: Request, status: int, details: list[Detail]
     ) -> None:
+        method, path = request.method, request.url.path
         logger.error("contract violation by %s %s (%s): %s", method, path, operation_id, details)
-        self.violations.record(Violation(operation_id, method, path, status, tuple(details)))
+        self.mock.violations.append(Violation(operation_id, method, path, status, tuple(details)))
+
+    def _record(
+        self,
+        request: Request,
+        operation: Operation,
+        body: bytes | None,
+        response: Response,
+        request_errors: Sequence[Detail],
+        response_errors: Sequence[Detail],
+        elapsed: float,
+    ) -> None:
+        entry = Entry(
+            time=_wall_time(),
+            method=request.method,
+            path=request.url.path,
+            operation_id=operation.operation_id,
+            query=dict(request.query_params),
+            headers=dict(request.headers),
+            body=_decoded(body),
+            status=response.status_code,
+            response=_decoded(bytes(response.body)),
+            request_errors=tuple(request_errors),
+            response_errors=tuple(response_errors),
+            duration_ms=round(elapsed, 3),
+        )
+        self.mock.journal.append(entry)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+def _wall_time() -> str:
+    """When the request really came, whatever the mock clock says; with milliseconds."""
+    moment = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return moment.replace("+00:00", "Z")
 
 
-def api_routes(spec: Spec, pipeline: Pipeline) -> list[Route]:
+def _decoded(data: bytes | None) -> Any:
+    """JSON when it parses, else text, else None: what a person reading the journal wants."""
+    if not data:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode("utf-8", "replace")
+
+
+def spec_routes(spec: Spec, pipeline: Pipeline) -> list[Route]:
     """One route per spec path; the method picks the operation, or a 405 with ``Allow``."""
     by_path: dict[str, dict[str, Operation]] = {}
     for operation in spec.operations:

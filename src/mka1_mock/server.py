@@ -10,8 +10,9 @@ from typing import Any
 
 import uvicorn
 
-from .app import Mock, create_app
+from .app import create_app
 from .errors import StartupError
+from .mock import Mock
 from .settings import Settings
 
 START_TIMEOUT = 10.0

@@ -19,3 +19,5 @@ class Settings:
     log_level: str = "info"
     max_body_size: int = MIB
     spec_path: Path | None = None
+    fixtures: tuple[Path, ...] = ()
+    journal_size: int = 1000

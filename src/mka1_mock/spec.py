@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from .errors import StartupError
+from .jsondata import strict_loads
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -22,6 +23,11 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 def default_spec_path() -> Path:
     """The ``openapi.yaml`` shipped inside the package (the repository's top-level file)."""
     return Path(str(resources.files("mka1_mock") / "openapi.yaml"))
+
+
+def admin_spec_path() -> Path:
+    """The admin API's own OpenAPI document."""
+    return Path(str(resources.files("mka1_mock") / "admin.yaml"))
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,9 @@ class Spec:
             where = _locate(document, list(exc.absolute_path), exc.instance) or "(root)"
             reason = exc.message.splitlines()[0]
             raise StartupError(f"{source}: {where}: {reason}") from None
-        self.openapi = OpenAPI.from_dict(document)
+        # The strict parser makes NaN or a lone surrogate in a JSON parameter a 400, not a crash.
+        config = Config(extra_media_type_deserializers={"application/json": strict_loads})
+        self.openapi = OpenAPI.from_dict(document, config=config)
         self.operations = tuple(self._operations())
 
     @classmethod

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from .clock import Clock, format_timestamp
+from .clock import Clock, format_timestamp, parse_timestamp
 from .errors import Detail, NotFound, invalid
 from .ids import IdSource
 
@@ -53,6 +53,10 @@ class Prompt:
     active_version: int
     versions: list[Version]
     sort_key: tuple[datetime, int]
+
+    @property
+    def version_ids(self) -> list[str]:
+        return [version.id for version in self.versions]
 
     @property
     def latest_version(self) -> int:
@@ -100,6 +104,76 @@ class Store:
         with self._lock:
             self._shelves.clear()
             self._sequence = 0
+
+    def export(self) -> dict[str, Any]:
+        """Every prompt of every owner, in the fixture format with every field filled in."""
+        with self._lock:
+            return {
+                "prompts": [
+                    _export(owner, shelf.by_id[prompt_id])
+                    for owner, shelf in self._shelves.items()
+                    for _, prompt_id in shelf.ordered
+                ]
+            }
+
+    def load(self, data: Mapping[str, Any], *, replace: bool = False, where: str = "") -> int:
+        """Add (or, with ``replace``, swap in) schema-valid seed data; all or nothing.
+
+        Returns how many prompts the store holds afterwards. Inconsistent data raises a 400
+        whose details are located as ``{where}prompts[i]...``.
+        """
+        with self._lock:
+            taken = set() if replace else {i for _, p in self for i in (p.id, *p.version_ids)}
+            loaded = [
+                (owner, prompt)
+                for index, item in enumerate(data["prompts"])
+                for owner, prompt in [self._seed(item, f"{where}prompts[{index}]", taken)]
+            ]
+            if replace:
+                self.reset()
+            for owner, prompt in loaded:
+                self._sequence += 1
+                prompt.sort_key = (prompt.created_at, self._sequence)
+                shelf = self._shelves.setdefault(owner, Shelf())
+                shelf.by_id[prompt.id] = prompt
+                bisect.insort(shelf.ordered, (prompt.sort_key, prompt.id))
+            return sum(len(shelf.by_id) for shelf in self._shelves.values())
+
+    def _seed(self, item: Mapping[str, Any], where: str, taken: set[str]) -> tuple[Owner, Prompt]:
+        now = self.clock.now()
+        prompt_id = item.get("id") or self.ids.new("prompt")
+        if prompt_id in taken:
+            raise invalid([Detail(f"{where}.id", f"{prompt_id} is already taken")])
+        taken.add(prompt_id)
+        seeds = item["versions"]
+        times = [parse_timestamp(v["created_at"]) if "created_at" in v else None for v in seeds]
+        created_at = _time(item, "created_at") or times[0] or now
+        versions = []
+        for number, (seed, at) in enumerate(zip(seeds, times, strict=True), start=1):
+            version_id = seed.get("id") or self.ids.new("pver")
+            if version_id in taken:
+                raise invalid([Detail(f"{where}.versions[{number - 1}].id", "is already taken")])
+            taken.add(version_id)
+            versions.append(
+                Version(version_id, prompt_id, number, seed["template"], at or created_at)
+            )
+        active = item.get("active_version", len(versions))
+        if active > len(versions):
+            problem = f"must be a version that exists (1..{len(versions)})"
+            raise invalid([Detail(f"{where}.active_version", problem)])
+        owner = item["owner"]
+        prompt = Prompt(
+            id=prompt_id,
+            name=item["name"],
+            description=item.get("description"),
+            metadata=dict(item.get("metadata", {})),
+            created_at=created_at,
+            updated_at=_time(item, "updated_at") or max(created_at, versions[-1].created_at),
+            active_version=active,
+            versions=versions,
+            sort_key=(created_at, 0),
+        )
+        return (owner["token"], owner.get("on_behalf_of") or None), prompt
 
     def create(
         self,
@@ -208,3 +282,20 @@ class Store:
         with self._lock:
             items = [(o, p) for o, shelf in self._shelves.items() for p in shelf.by_id.values()]
         return iter(items)
+
+
+def _time(item: Mapping[str, Any], key: str) -> datetime | None:
+    return parse_timestamp(item[key]) if key in item else None
+
+
+def _export(owner: Owner, prompt: Prompt) -> dict[str, Any]:
+    token, on_behalf_of = owner
+    data = prompt.as_dict()
+    data.pop("object")
+    data.pop("latest_version")
+    versions = [
+        {"id": v.id, "template": v.template, "created_at": format_timestamp(v.created_at)}
+        for v in prompt.versions
+    ]
+    owned = {"token": token} | ({"on_behalf_of": on_behalf_of} if on_behalf_of else {})
+    return {"owner": owned} | data | {"versions": versions}

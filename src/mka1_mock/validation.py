@@ -97,11 +97,11 @@ class Validator:
         errors = self.spec.openapi.response_validator.iter_errors(request, response)
         return list(_unique(response_details(errors, response.status_code)))
 
-    def component(self, name: str, data: Any) -> list[Detail]:
-        """Check a body against a component schema (for answers outside any operation)."""
+    def component(self, name: str, data: Any, prefix: str = "response.body") -> list[Detail]:
+        """Check data against a component schema (answers outside any operation, seed files)."""
         schema = {"$ref": f"urn:spec#/components/schemas/{name}"}
         validator = OAS31Validator(schema, registry=self._registry)
-        return list(_unique(schema_details("response.body", validator.iter_errors(data))))
+        return list(_unique(schema_details(prefix, validator.iter_errors(data))))
 
 
 def request_details(errors: Iterable[Exception]) -> Iterator[Detail]:
@@ -149,11 +149,11 @@ def schema_details(prefix: str, errors: Iterable[SchemaError]) -> Iterator[Detai
     for error in errors:
         where = prefix + "".join(
             f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
-        )
+        ).lstrip("." if not prefix else "")
         if error.validator == "required":
             for name in error.validator_value:
                 if isinstance(error.instance, dict) and name not in error.instance:
-                    yield Detail(f"{where}.{name}", "is required")
+                    yield Detail(f"{where}.{name}".lstrip("."), "is required")
         elif error.validator in ("allOf", "anyOf", "oneOf") and error.context:
             yield from schema_details(prefix, error.context)
         else:

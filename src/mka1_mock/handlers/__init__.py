@@ -6,18 +6,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..store import Owner, Store
+from ..mock import Mock
+from ..store import Owner
 
 
 @dataclass(frozen=True)
 class Call:
     """A request that already passed auth and validation, reduced to what handlers use."""
 
-    owner: Owner
+    owner: Owner | None
     path: Mapping[str, Any] = field(default_factory=dict)
     query: Mapping[str, Any] = field(default_factory=dict)
     body: Any = None
 
 
-Handler = Callable[[Store, Call], dict[str, Any]]
+Handler = Callable[[Mock, Call], dict[str, Any]]
 """Returns the success body; raises an ``ApiError`` for a lookup that fails."""

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..mock import Mock
 from ..rendering import render
-from ..store import Store
+from ..store import Owner
 from . import Call, Handler
 
 
-def create_prompt(store: Store, call: Call) -> dict[str, Any]:
+def create_prompt(mock: Mock, call: Call) -> dict[str, Any]:
     body = call.body
-    prompt = store.create(
-        call.owner,
+    prompt = mock.store.create(
+        _owner(call),
         name=body["name"],
         template=body["template"],
         description=body.get("description"),
@@ -21,9 +22,11 @@ def create_prompt(store: Store, call: Call) -> dict[str, Any]:
     return prompt.as_dict() | {"version": prompt.versions[0].as_dict()}
 
 
-def list_prompts(store: Store, call: Call) -> dict[str, Any]:
+def list_prompts(mock: Mock, call: Call) -> dict[str, Any]:
     query = call.query
-    prompts, has_more = store.page(call.owner, query["limit"], query["order"], query.get("after"))
+    prompts, has_more = mock.store.page(
+        _owner(call), query["limit"], query["order"], query.get("after")
+    )
     page: dict[str, Any] = {
         "object": "list",
         "data": [prompt.as_dict() for prompt in prompts],
@@ -34,8 +37,8 @@ def list_prompts(store: Store, call: Call) -> dict[str, Any]:
     return page
 
 
-def get_prompt(store: Store, call: Call) -> dict[str, Any]:
-    prompt = store.get(call.owner, call.path["id"])
+def get_prompt(mock: Mock, call: Call) -> dict[str, Any]:
+    prompt = mock.store.get(_owner(call), call.path["id"])
     template = prompt.version(call.query.get("version", prompt.active_version)).template
     data = prompt.as_dict() | {"active_template": template}
     if "variables" in call.query:
@@ -43,34 +46,39 @@ def get_prompt(store: Store, call: Call) -> dict[str, Any]:
     return data
 
 
-def update_prompt(store: Store, call: Call) -> dict[str, Any]:
-    return store.update(call.owner, call.path["id"], call.body).as_dict()
+def update_prompt(mock: Mock, call: Call) -> dict[str, Any]:
+    return mock.store.update(_owner(call), call.path["id"], call.body).as_dict()
 
 
-def delete_prompt(store: Store, call: Call) -> dict[str, Any]:
-    prompt = store.delete(call.owner, call.path["id"])
+def delete_prompt(mock: Mock, call: Call) -> dict[str, Any]:
+    prompt = mock.store.delete(_owner(call), call.path["id"])
     return {"id": prompt.id, "object": "prompt.deleted", "deleted": True}
 
 
-def create_prompt_version(store: Store, call: Call) -> dict[str, Any]:
-    return store.add_version(call.owner, call.path["id"], call.body["template"]).as_dict()
+def create_prompt_version(mock: Mock, call: Call) -> dict[str, Any]:
+    return mock.store.add_version(_owner(call), call.path["id"], call.body["template"]).as_dict()
 
 
-def list_prompt_versions(store: Store, call: Call) -> dict[str, Any]:
+def list_prompt_versions(mock: Mock, call: Call) -> dict[str, Any]:
     query = call.query
-    versions = store.versions(call.owner, call.path["id"], query["limit"], query["order"])
+    versions = mock.store.versions(_owner(call), call.path["id"], query["limit"], query["order"])
     return {"object": "list", "data": [version.as_dict() for version in versions]}
 
 
-def get_prompt_version(store: Store, call: Call) -> dict[str, Any]:
-    prompt = store.get(call.owner, call.path["id"])
+def get_prompt_version(mock: Mock, call: Call) -> dict[str, Any]:
+    prompt = mock.store.get(_owner(call), call.path["id"])
     return prompt.version(call.path["version"]).as_dict()
 
 
-def rollback_prompt(store: Store, call: Call) -> dict[str, Any]:
+def rollback_prompt(mock: Mock, call: Call) -> dict[str, Any]:
     # JSON Schema counts 2.0 as an integer; the store wants a real int.
     number = int(call.body["version"])
-    return store.rollback(call.owner, call.path["id"], number).as_dict()
+    return mock.store.rollback(_owner(call), call.path["id"], number).as_dict()
+
+
+def _owner(call: Call) -> Owner:
+    assert call.owner is not None, "the Prompts API always authenticates"
+    return call.owner
 
 
 HANDLERS: dict[str, Handler] = {

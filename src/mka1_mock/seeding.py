@@ -1,0 +1,62 @@
+"""Fixture files: seed data in the state format, read and checked before the mock starts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .clock import MockClock
+from .errors import ApiError, StartupError
+from .ids import RandomIds
+from .store import Store
+from .validation import Validator
+
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def fixture_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Each path itself, or for a folder its JSON/YAML files in name order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.iterdir() if p.suffix in SUFFIXES)
+        else:
+            yield path
+
+
+def read_fixtures(paths: Iterable[Path], validator: Validator) -> list[dict[str, Any]]:
+    """Parse and check every fixture file; the first fault stops start-up, naming file and path."""
+    documents = []
+    for path in fixture_files(paths):
+        documents.append(read_fixture(path, validator))
+    return documents
+
+
+def read_fixture(path: Path, validator: Validator) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except OSError as exc:
+        raise StartupError(f"{path}: cannot read the fixture file: {exc.strerror}") from None
+    except (ValueError, yaml.YAMLError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise StartupError(f"{path}: not valid {path.suffix[1:].upper()}: {reason}") from None
+    check_fixture(data, str(path), validator)
+    return data  # type: ignore[no-any-return]
+
+
+def check_fixture(data: Any, source: str, validator: Validator) -> None:
+    """Schema first, then what a schema cannot say (unique IDs, an active version that exists)."""
+    if details := validator.component("State", data, prefix=""):
+        first = details[0]
+        raise StartupError(f"{source}: {first.location or '(root)'}: {first.message}")
+    # A scratch store with its own IDs and clock, so that checking consumes nothing real.
+    scratch = Store(RandomIds(0), MockClock())
+    try:
+        scratch.load(data)
+    except ApiError as error:
+        first = error.details[0]
+        raise StartupError(f"{source}: {first.location}: {first.message}") from None
