@@ -17,10 +17,9 @@ from .handlers.admin import ADMIN_HANDLERS
 from .handlers.prompts import HANDLERS
 from .mock import Mock
 from .routing import Pipeline, spec_routes
-from .seeding import read_fixtures
+from .seeding import admin_validator, read_fixtures
 from .settings import Settings
-from .spec import Spec, admin_spec_path
-from .validation import Validator
+from .spec import Spec
 
 ADMIN_MAX_BODY_SIZE = 64 * 1024 * 1024
 
@@ -34,10 +33,10 @@ def create_app(
     """The mock as an ASGI app; a bad spec, fixture or handler table stops it here."""
     settings = settings or Settings()
     spec = Spec.load(settings.spec_path)
-    admin_spec = Spec.load(admin_spec_path())
+    admin_spec = admin_validator().spec
     _check_handlers(spec, handlers)
     _check_handlers(admin_spec, ADMIN_HANDLERS)
-    fixtures = read_fixtures(settings.fixtures, Validator(admin_spec))
+    fixtures = read_fixtures(settings.fixtures)
     mock = Mock(settings, spec, fixtures, MockClock(clock))
     api = Pipeline(mock, spec, handlers)
     admin = Pipeline(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import uvicorn
 from . import __version__
 from .app import create_app
 from .errors import MockError
+from .server import listen
 from .settings import Settings
 
 LOG_LEVELS = ["critical", "error", "warning", "info", "debug"]
@@ -65,11 +65,9 @@ def main(
     logging.basicConfig(format="%(asctime)s %(message)s", level=log_level.upper())
     try:
         app = create_app(settings)
-        sock = socket.create_server((host, port))
+        sock = listen(host, port)
     except MockError as exc:
         _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot listen on {host}:{port}: {exc.strerror}")
     bound_host, bound_port = sock.getsockname()[:2]
     click.echo(f"mka1-mock {__version__} listening on http://{bound_host}:{bound_port}", err=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")

@@ -63,15 +63,17 @@ class Pipeline:
     async def run(self, request: Request, operation: Operation) -> Response:
         started = time.perf_counter()
         body: bytes | None = None
+        payload: Any = None
         check = self._openapi_request(request, operation, None)
         request_errors: Sequence[Detail] = ()
         try:
             owner = self._authenticate(request)
             if operation.takes_body:
-                body = await self._read_body(request)
+                body, payload = await self._read_body(request)
                 check = self._openapi_request(request, operation, body)
             result = self.validator.request(check)
-            call = Call(owner, result.parameters.path, result.parameters.query, result.body)
+            # The JSON as sent: openapi-core would turn date-time strings into datetimes.
+            call = Call(owner, result.parameters.path, result.parameters.query, payload)
             data = self.handlers[operation.operation_id](self.mock, call)
             response = json_response(operation.success_status, data)
         except ApiError as error:
@@ -125,8 +127,8 @@ class Pipeline:
             request.headers.get("content-type", ""),
         )
 
-    async def _read_body(self, request: Request) -> bytes:
-        """The body, read only up to the limit; then its media type and JSON syntax."""
+    async def _read_body(self, request: Request) -> tuple[bytes, Any]:
+        """The body and its JSON, read only up to the limit; then media type and JSON syntax."""
         limit = self.max_body_size
         too_large = PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes")
         declared = request.headers.get("content-length", "")
@@ -140,7 +142,7 @@ class Pipeline:
             chunks.append(chunk)
         body = b"".join(chunks)
         if not body:
-            return body  # validation reports a missing required body as a 400
+            return body, None  # validation reports a missing required body as a 400
         content_type = request.headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
             problem = "is missing"
@@ -152,13 +154,12 @@ class Pipeline:
                 details=(Detail("header.Content-Type", problem),),
             )
         try:
-            strict_loads(body)
+            return body, strict_loads(body)
         except ValueError as exc:
             raise BadRequest(
                 f"Invalid request: body is not valid JSON ({exc})",
                 details=(Detail("body", f"is not valid JSON ({exc})"),),
             ) from None
-        return body
 
     def _self_check(
         self, check: OpenAPIRequest, operation: Operation, response: Response, request: Request

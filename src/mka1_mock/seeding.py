@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 from .clock import MockClock
 from .errors import ApiError, StartupError
 from .ids import RandomIds
+from .spec import Spec, admin_spec_path
 from .store import Store
 from .validation import Validator
 
@@ -27,15 +29,18 @@ def fixture_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def read_fixtures(paths: Iterable[Path], validator: Validator) -> list[dict[str, Any]]:
+@cache
+def admin_validator() -> Validator:
+    """The admin spec's validator, loaded once per process; it holds the ``State`` schema."""
+    return Validator(Spec.load(admin_spec_path()))
+
+
+def read_fixtures(paths: Iterable[Path]) -> list[dict[str, Any]]:
     """Parse and check every fixture file; the first fault stops start-up, naming file and path."""
-    documents = []
-    for path in fixture_files(paths):
-        documents.append(read_fixture(path, validator))
-    return documents
+    return [read_fixture(path) for path in fixture_files(paths)]
 
 
-def read_fixture(path: Path, validator: Validator) -> dict[str, Any]:
+def read_fixture(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -44,13 +49,13 @@ def read_fixture(path: Path, validator: Validator) -> dict[str, Any]:
     except (ValueError, yaml.YAMLError) as exc:
         reason = str(exc).splitlines()[0]
         raise StartupError(f"{path}: not valid {path.suffix[1:].upper()}: {reason}") from None
-    check_fixture(data, str(path), validator)
+    check_fixture(data, str(path))
     return data  # type: ignore[no-any-return]
 
 
-def check_fixture(data: Any, source: str, validator: Validator) -> None:
+def check_fixture(data: Any, source: str) -> None:
     """Schema first, then what a schema cannot say (unique IDs, an active version that exists)."""
-    if details := validator.component("State", data, prefix=""):
+    if details := admin_validator().component("State", data, prefix=""):
         first = details[0]
         raise StartupError(f"{source}: {first.location or '(root)'}: {first.message}")
     # A scratch store with its own IDs and clock, so that checking consumes nothing real.

@@ -1,25 +1,46 @@
-"""MockServer: the mock under a real uvicorn, in a background thread."""
+"""MockServer: the mock under a real uvicorn, in a background thread, with test controls."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 
 from .app import create_app
+from .clock import parse_timestamp
 from .errors import StartupError
-from .mock import Mock
+from .journal import Entry, Violation
+from .mock import UNSET, Mock
+from .seeding import check_fixture, read_fixtures
 from .settings import Settings
 
 START_TIMEOUT = 10.0
 
+Source = Path | str | Mapping[str, Any]
+"""A fixture file, a folder of them, or data in the fixture format."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket whose connections send small answers at once."""
+    try:
+        sock = socket.create_server((host, port))
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    # asyncio sets TCP_NODELAY only on sockets made with proto=IPPROTO_TCP, which
+    # create_server does not pass; without it every keep-alive answer waits ~40 ms (Nagle).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
 
 class MockServer:
-    """A running mock on its own port; ``with MockServer() as server: server.url``."""
+    """A running mock on its own port: ``with MockServer() as server: server.url``."""
 
     def __init__(self, settings: Settings | None = None, **app_options: Any) -> None:
         self.settings = settings or Settings(port=0)
@@ -31,7 +52,7 @@ class MockServer:
 
     @property
     def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:54321``."""
+        """Base URL, e.g. ``http://127.0.0.1:54321``; pass it to the SDK as ``server_url``."""
         if self._socket is None:
             raise StartupError("the server is not running")
         host, port = self._socket.getsockname()[:2]
@@ -39,11 +60,7 @@ class MockServer:
 
     def start(self) -> MockServer:
         """Bind, serve in a thread, and return once uvicorn has started (or raise why not)."""
-        try:
-            sock = socket.create_server((self.settings.host, self.settings.port))
-        except OSError as exc:
-            where = f"{self.settings.host}:{self.settings.port}"
-            raise StartupError(f"cannot listen on {where}: {exc.strerror}") from None
+        sock = listen(self.settings.host, self.settings.port)
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._socket = sock
@@ -59,7 +76,7 @@ class MockServer:
             if time.monotonic() > deadline:
                 self.stop()
                 raise StartupError(f"uvicorn did not start within {START_TIMEOUT:.0f} s")
-            time.sleep(0.005)
+            time.sleep(0.001)
         return self
 
     def stop(self) -> None:
@@ -70,6 +87,63 @@ class MockServer:
             self._thread.join(START_TIMEOUT)
         self._close_socket()
         self._server = self._thread = None
+
+    def reset(self, seed: int | None = UNSET) -> None:
+        """Fixtures only, empty journal, real clock, IDs from ``seed`` (default: the settings')."""
+        self.mock.reset(seed)
+
+    def prepare(
+        self,
+        fixtures: Source | Sequence[Source] = (),
+        seed: int | None = UNSET,
+        now: datetime | str | None = None,
+    ) -> None:
+        """A test's start: reset, then ``fixtures`` on top, then the clock frozen at ``now``."""
+        self.reset(seed)
+        sources = [fixtures] if isinstance(fixtures, (str, Path, Mapping)) else fixtures
+        for source in sources:
+            self.load(source)
+        if now is not None:
+            self.freeze(now)
+
+    def load(self, source: Source) -> int:
+        """Add prompts from a fixture file, a folder of them, or data in the same format."""
+        if isinstance(source, Mapping):
+            check_fixture(source, "data")
+            documents = [source]
+        else:
+            documents = list(read_fixtures([Path(source)]))
+        for document in documents:
+            self.mock.store.load(document)
+        return len(self.mock.store)
+
+    def export(self) -> dict[str, Any]:
+        """The whole state, in the fixture format."""
+        return self.mock.store.export()
+
+    def requests(self, operation: str | None = None) -> list[Entry]:
+        """The journal, oldest first; only one operationId's requests if given."""
+        return self.mock.requests(operation)
+
+    def clear_requests(self) -> None:
+        self.mock.journal.clear()
+
+    def violations(self) -> list[Violation]:
+        """Responses the mock caught breaking the contract (each was sent as a 500)."""
+        return list(self.mock.violations)
+
+    def freeze(self, at: datetime | str | None = None) -> None:
+        """Stop the mock's clock at ``at`` (default: now)."""
+        self.mock.clock.freeze(parse_timestamp(at) if isinstance(at, str) else at)
+
+    def advance(self, by: float | timedelta) -> None:
+        """Move the mock's clock forward."""
+        seconds = by.total_seconds() if isinstance(by, timedelta) else by
+        self.mock.clock.advance(seconds)
+
+    def release(self) -> None:
+        """Back to the wall clock."""
+        self.mock.clock.release()
 
     def _close_socket(self) -> None:
         if self._socket is not None:

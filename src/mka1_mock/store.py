@@ -137,7 +137,7 @@ class Store:
                 shelf = self._shelves.setdefault(owner, Shelf())
                 shelf.by_id[prompt.id] = prompt
                 bisect.insort(shelf.ordered, (prompt.sort_key, prompt.id))
-            return sum(len(shelf.by_id) for shelf in self._shelves.values())
+            return len(self)
 
     def _seed(self, item: Mapping[str, Any], where: str, taken: set[str]) -> tuple[Owner, Prompt]:
         now = self.clock.now()
@@ -277,6 +277,9 @@ class Store:
             prompt.active_version = number
             prompt.updated_at = self.clock.now()
             return prompt
+
+    def __len__(self) -> int:
+        return sum(len(shelf.by_id) for shelf in self._shelves.values())
 
     def __iter__(self) -> Iterator[tuple[Owner, Prompt]]:
         with self._lock:

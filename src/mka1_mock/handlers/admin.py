@@ -61,7 +61,7 @@ def set_clock(mock: Mock, call: Call) -> dict[str, Any]:
 
 
 def _status(mock: Mock) -> dict[str, Any]:
-    return {"status": "ok", "prompts": sum(1 for _ in mock.store)}
+    return {"status": "ok", "prompts": len(mock.store)}
 
 
 ADMIN_HANDLERS: dict[str, Handler] = {
