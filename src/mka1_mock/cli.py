@@ -41,6 +41,18 @@ LOG_LEVELS = ["critical", "error", "warning", "info", "debug"]
     default=None,
     help="OpenAPI document to serve. Default: the bundled openapi.yaml.",
 )
+@click.option(
+    "--fixtures",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Fixture file or folder to seed the state from (repeatable); reset restores it.",
+)
+@click.option(
+    "--journal-size",
+    default=Settings.journal_size,
+    type=click.IntRange(1),
+    help="How many requests the journal keeps (oldest dropped first).",
+)
 @click.option("--log-level", default="info", type=click.Choice(LOG_LEVELS), help="Logging level.")
 @click.version_option(__version__, prog_name="mka1-mock")
 def main(
@@ -50,6 +62,8 @@ def main(
     api_keys: tuple[str, ...],
     max_body_size: int,
     spec_path: Path | None,
+    fixtures: tuple[Path, ...],
+    journal_size: int,
     log_level: str,
 ) -> None:
     """Run the MKA1 Prompts API mock."""
@@ -61,6 +75,8 @@ def main(
         log_level=log_level,
         max_body_size=max_body_size,
         spec_path=spec_path,
+        fixtures=fixtures,
+        journal_size=journal_size,
     )
     logging.basicConfig(format="%(asctime)s %(message)s", level=log_level.upper())
     try:
