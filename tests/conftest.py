@@ -12,6 +12,8 @@ from starlette.testclient import TestClient
 from mka1_mock import Mock, create_app
 from mka1_mock.server import MockServer
 
+pytest_plugins = ["pytester"]
+
 PROMPTS = "/api/v1/llm/prompts"
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
