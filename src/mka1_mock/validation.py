@@ -184,6 +184,8 @@ def plain_message(error: SchemaError) -> str:
         return f"must be a valid {value}"
     if rule == "maxItems":
         return f"must have at most {value} items"
+    if rule == "minItems":
+        return f"must have at least {value} item{'s' if value != 1 else ''}"
     if rule in ("additionalProperties", "unevaluatedProperties"):
         extra = error.message.split("(")[-1].rstrip(")")
         return f"has properties the contract does not allow: {extra}"
