@@ -1,0 +1,65 @@
+"""Schemathesis fuzzes the app in-process, over ASGI: every operation, every check.
+
+Settings are in schemathesis.toml beside this file. A deep run:
+``MKA1_MOCK_FUZZ_EXAMPLES=2000 python -m pytest tests/contract``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
+from schemathesis.config import SchemathesisConfig
+
+from mka1_mock import create_app
+from mka1_mock.settings import Settings
+
+CONFIG = SchemathesisConfig.from_path(Path(__file__).with_name("schemathesis.toml"))
+TOKEN = "fuzz-token"  # the bearer in schemathesis.toml
+EXAMPLES = int(os.environ.get("MKA1_MOCK_FUZZ_EXAMPLES", "25"))
+FUZZ_SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck))
+
+app = create_app(Settings(api_keys=frozenset({TOKEN})))
+schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+schema.config.generation.update(max_examples=EXAMPLES)
+
+
+def keep_contract(case: schemathesis.Case, response: Any) -> None:
+    """What Schemathesis cannot check: the mock's self-check, and the cursor rule."""
+    assert list(app.state.mock.violations) == []
+    assert case.meta is not None
+    positive = case.meta.generation.mode.is_positive
+    if positive and response.status_code == 400:
+        assert response.json()["error"]["param"] == "after", response.text
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_fuzz_every_operation_keeps_the_contract(case: schemathesis.Case) -> None:
+    keep_contract(case, case.call_and_validate())
+
+
+OPERATIONS = {operation.operation_id for operation in app.state.mock.spec.operations}
+succeeded: set[str] = set()
+
+
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    """Chains calls along the spec's links: create, read, update, version, rollback, delete."""
+
+    def after_call(self, response: Any, case: schemathesis.Case) -> None:
+        super().after_call(response, case)
+        keep_contract(case, response)
+        if response.status_code < 300:
+            succeeded.add(case.operation.definition.raw["operationId"])
+
+
+def test_fuzz_stateful_chains_succeed_on_every_operation() -> None:
+    succeeded.clear()
+    run_state_machine_as_test(
+        Workflow, settings=settings(FUZZ_SETTINGS, max_examples=EXAMPLES, stateful_step_count=10)
+    )
+    assert succeeded == OPERATIONS
