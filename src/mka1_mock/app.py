@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
+from starlette.types import Receive, Scope, Send
 
 from .clock import Clock, MockClock
 from .errors import NotFound, StartupError
@@ -16,12 +17,19 @@ from .handlers import Handler
 from .handlers.admin import ADMIN_HANDLERS
 from .handlers.prompts import HANDLERS
 from .mock import Mock
-from .routing import Pipeline, spec_routes
-from .seeding import admin_validator, read_fixtures
+from .routing import TRANSPORT, Pipeline, spec_routes
+from .seeding import admin_validator, read_fault_files, read_fixtures
 from .settings import Settings
 from .spec import Spec
 
-ADMIN_MAX_BODY_SIZE = 64 * 1024 * 1024
+
+class MockApp(Starlette):
+    """Starlette, plus the server's transport in the scope, so that a fault can cut it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # uvicorn's send is a method of its request cycle, which holds the transport.
+        scope[TRANSPORT] = getattr(getattr(send, "__self__", None), "transport", None)
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -37,16 +45,10 @@ def create_app(
     _check_handlers(spec, handlers)
     _check_handlers(admin_spec, ADMIN_HANDLERS)
     fixtures = read_fixtures(settings.fixtures)
-    mock = Mock(settings, spec, fixtures, MockClock(clock))
+    faults = read_fault_files(settings.fault_files, spec.operations)
+    mock = Mock(settings, spec, fixtures, MockClock(clock), faults)
     api = Pipeline(mock, spec, handlers)
-    admin = Pipeline(
-        mock,
-        admin_spec,
-        ADMIN_HANDLERS,
-        authenticated=False,
-        journaled=False,
-        max_body_size=ADMIN_MAX_BODY_SIZE,
-    )
+    admin = Pipeline(mock, admin_spec, ADMIN_HANDLERS, admin=True)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         error = NotFound(f"No route for {request.method} {request.url.path}")
@@ -59,7 +61,7 @@ def create_app(
         *spec_routes(admin_spec, admin),
         *spec_routes(spec, api),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    app = MockApp(routes=routes, exception_handlers={HTTPException: not_found})
     # A trailing slash is another path in the contract, not a redirect.
     assert isinstance(app.router, Router)
     app.router.redirect_slashes = False

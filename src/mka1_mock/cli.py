@@ -12,6 +12,7 @@ import uvicorn
 from . import __version__
 from .app import create_app
 from .errors import MockError
+from .faults import MAX_DELAY_MS
 from .server import listen
 from .settings import Settings
 
@@ -53,6 +54,18 @@ LOG_LEVELS = ["critical", "error", "warning", "info", "debug"]
     type=click.IntRange(1),
     help="How many requests the journal keeps (oldest dropped first).",
 )
+@click.option(
+    "--latency",
+    callback=lambda ctx, param, value: _latency(value),
+    help="Delay every API answer: MS, or MIN-MAX drawn with the seed.",
+)
+@click.option(
+    "--faults",
+    "fault_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Fault rules file (JSON/YAML, {faults: [...]}) active from start and after reset.",
+)
 @click.option("--log-level", default="info", type=click.Choice(LOG_LEVELS), help="Logging level.")
 @click.version_option(__version__, prog_name="mka1-mock")
 def main(
@@ -64,6 +77,8 @@ def main(
     spec_path: Path | None,
     fixtures: tuple[Path, ...],
     journal_size: int,
+    latency: tuple[int, int] | None,
+    fault_files: tuple[Path, ...],
     log_level: str,
 ) -> None:
     """Run the MKA1 Prompts API mock."""
@@ -77,6 +92,8 @@ def main(
         spec_path=spec_path,
         fixtures=fixtures,
         journal_size=journal_size,
+        latency_ms=latency,
+        fault_files=fault_files,
     )
     logging.basicConfig(format="%(asctime)s %(message)s", level=log_level.upper())
     try:
@@ -92,6 +109,20 @@ def main(
     except KeyboardInterrupt:
         # uvicorn re-raises the Ctrl-C it handled once it has shut down cleanly.
         pass
+
+
+def _latency(value: str | None) -> tuple[int, int] | None:
+    """``200`` -> (200, 200); ``100-300`` -> (100, 300)."""
+    if value is None:
+        return None
+    low, _, high = value.partition("-")
+    try:
+        bounds = (int(low), int(high or low))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not MS or MIN-MAX (whole milliseconds)") from None
+    if not 0 <= bounds[0] <= bounds[1] <= MAX_DELAY_MS:
+        raise click.BadParameter(f"{value!r} must be 0 <= MIN <= MAX <= {MAX_DELAY_MS}")
+    return bounds
 
 
 def _fail(reason: str) -> None:

@@ -48,12 +48,16 @@ class MockClock:
             self._frozen_at = moment.astimezone(timezone.utc).replace(microsecond=0)
 
     def advance(self, seconds: float) -> None:
-        """Move time forward, frozen or not (whole seconds count)."""
+        """Move time forward, frozen or not (whole seconds count).
+
+        Raises OverflowError, changing nothing, if that would pass the year 9999.
+        """
         step = timedelta(seconds=int(seconds))
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at += step
             else:
+                self.source.now() + self._offset + step  # raises past the year 9999
                 self._offset += step
 
     def release(self) -> None:
@@ -65,7 +69,8 @@ class MockClock:
 
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with ``Z`` and no fraction: ``2026-03-15T10:30:00Z``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"  # strftime does not pad years below 1000
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -88,6 +88,50 @@ class ServerError(ApiError):
     type = "server_error"
 
 
+class BadGateway(ServerError):
+    status = 502
+
+
+class ServiceUnavailable(ServerError):
+    status = 503
+
+
+class GatewayTimeout(ServerError):
+    status = 504
+
+
+class RateLimited(ApiError):
+    """The gateway's 429: its own documented body, and ``Retry-After`` in seconds."""
+
+    status = 429
+    type = "rate_limit_error"
+
+    def body(self) -> dict[str, Any]:
+        return {"error": "Rate limit exceeded"}
+
+
+ERRORS: dict[int, type[ApiError]] = {
+    error.status: error
+    for error in (
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        RateLimited,
+        ServerError,
+        BadGateway,
+        ServiceUnavailable,
+        GatewayTimeout,
+    )
+}
+"""The error for each status the mock can be asked to inject."""
+
+
+class ConnectionDropped(MockError):
+    """A fault dropped the connection where no transport could be cut (in-process clients)."""
+
+
 def invalid(details: Sequence[Detail]) -> BadRequest:
     """A 400 listing every failure; ``param`` is set when they all concern one input."""
     inputs = {_input_name(detail.location) for detail in details}

@@ -54,6 +54,7 @@ class Entry:
     request_errors: Sequence[Detail]
     response_errors: Sequence[Detail]
     duration_ms: float
+    fault: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = self.__dict__.copy()

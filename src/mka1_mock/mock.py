@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from .clock import MockClock
+from .faults import Fault, Faults
 from .ids import RandomIds
 from .journal import Entry, Ring, Violation
 from .settings import Settings
@@ -18,32 +20,42 @@ UNSET: Any = object()
 
 @dataclass
 class Mock:
-    """State, journal, violations, clock and IDs of one mock (``app.state.mock``)."""
+    """State, journal, violations, faults, clock and IDs of one mock (``app.state.mock``)."""
 
     settings: Settings
     spec: Spec
     fixtures: Sequence[dict[str, Any]] = ()
     clock: MockClock = field(default_factory=MockClock)
+    startup_faults: Sequence[Fault] = ()
 
     def __post_init__(self) -> None:
         self.ids = RandomIds(self.settings.seed)
         self.store = Store(self.ids, self.clock)
         self.journal: Ring[Entry] = Ring(self.settings.journal_size)
         self.violations: Ring[Violation] = Ring(self.settings.journal_size)
-        self.load_fixtures()
+        self.faults = Faults(self.settings.seed)
+        self._start()
 
-    def load_fixtures(self) -> None:
+    def _start(self) -> None:
         for data in self.fixtures:
             self.store.load(data)
+        for rule in self.startup_faults:
+            self.faults.add(replace(rule, id="", fired=0))
 
-    def reset(self, seed: int | None = UNSET) -> None:
-        """Back to the start: fixtures only, empty journal, real clock, IDs from the seed."""
+    def reset(self, seed: int | None = UNSET, now: datetime | None = None) -> None:
+        """Back to the start: start-up fixtures and faults only, empty journal, and the real
+        clock, or one frozen at ``now`` (before the fixtures load, so it dates them too)."""
+        seed = self.settings.seed if seed is UNSET else seed
         self.store.reset()
         self.journal.clear()
         self.violations.clear()
+        self.faults.clear()
+        self.faults.reseed(seed)
         self.clock.release()
-        self.ids.reseed(self.settings.seed if seed is UNSET else seed)
-        self.load_fixtures()
+        if now is not None:
+            self.clock.freeze(now)
+        self.ids.reseed(seed)
+        self._start()
 
     def requests(self, operation: str | None = None) -> list[Entry]:
         return [entry for entry in self.journal if operation in (None, entry.operation_id)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -16,14 +17,18 @@ from starlette.types import Receive, Scope, Send
 
 from .auth import authenticate
 from .errors import (
+    ERRORS,
     ApiError,
     BadRequest,
+    ConnectionDropped,
     Detail,
     MethodNotAllowed,
     PayloadTooLarge,
     ServerError,
     UnsupportedMediaType,
+    invalid,
 )
+from .faults import MAX_DELAY_MS, Fault, When
 from .handlers import Call, Handler
 from .journal import Entry, Violation
 from .jsondata import strict_loads
@@ -33,6 +38,12 @@ from .store import Owner
 from .validation import OpenAPIRequest, OpenAPIResponse, Validator
 
 logger = logging.getLogger("mka1_mock")
+
+ADMIN_MAX_BODY_SIZE = 64 * 1024 * 1024
+TRANSPORT = "mka1_mock.transport"
+"""Scope key of the server's transport, which a fault may cut."""
+MALFORMED = b'{"id":"prompt_00000000000000000000000000000000","object":"prompt"}'
+"""Cut in half when a malformed-body fault fires before any handler ran."""
 
 
 def json_response(status: int, data: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -49,47 +60,50 @@ class Pipeline:
         spec: Spec,
         handlers: Mapping[str, Handler],
         *,
-        authenticated: bool = True,
-        journaled: bool = True,
-        max_body_size: int | None = None,
+        admin: bool = False,
     ) -> None:
         self.mock = mock
         self.validator = Validator(spec)
         self.handlers = handlers
-        self.authenticated = authenticated
-        self.journaled = journaled
-        self.max_body_size = max_body_size or mock.settings.max_body_size
+        # The admin API: no token, no journal, no faults, and room for a whole exported state.
+        self.admin = admin
+        self.max_body_size = ADMIN_MAX_BODY_SIZE if admin else mock.settings.max_body_size
 
     async def run(self, request: Request, operation: Operation) -> Response:
         started = time.perf_counter()
-        body: bytes | None = None
-        payload: Any = None
         check = self._openapi_request(request, operation, None)
         request_errors: Sequence[Detail] = ()
+        fault: Fault | None = None
         try:
             owner = self._authenticate(request)
-            if operation.takes_body:
-                body, payload = await self._read_body(request)
-                check = self._openapi_request(request, operation, body)
-            result = self.validator.request(check)
-            # The JSON as sent: openapi-core would turn date-time strings into datetimes.
-            call = Call(owner, result.parameters.path, result.parameters.query, payload)
-            data = self.handlers[operation.operation_id](self.mock, call)
-            response = json_response(operation.success_status, data)
+            fault = self._fault(request, operation, owner, "before")
+            if fault is not None and _decisive(fault):
+                response = await self._inject(fault, operation, None)
+            else:
+                await asyncio.sleep(self.mock.faults.delay(fault) + self._latency())
+                response = await self._answer(request, operation, owner, check)
+                if response.status_code < 300 and (
+                    after := self._fault(request, operation, owner, "after")
+                ):
+                    fault = after
+                    response = await self._inject(after, operation, response)
         except ApiError as error:
             request_errors = error.details if error.status < 500 else ()
             response = json_response(error.status, error.body(), error.headers)
+        except ConnectionDropped:
+            self._record(request, operation, check.body, None, (), [], 0.0, fault)
+            raise
         except Exception as exc:
             # A bug of the mock still gets the contract's 500 body, never a bare traceback.
             logger.exception("%s failed", operation.operation_id)
             crash = ServerError(f"{operation.operation_id} failed inside the mock: {exc!r}")
             response = json_response(crash.status, crash.body())
-        response, response_errors = self._self_check(check, operation, response, request)
+        response_errors: list[Detail] = []
+        if not (fault and fault.malformed):  # a broken body is the point of that fault
+            response, response_errors = self._self_check(check, operation, response, request)
         elapsed = (time.perf_counter() - started) * 1000
-        if self.journaled:
-            self._record(
-                request, operation, body, response, request_errors, response_errors, elapsed
-            )
+        errors = (request_errors, response_errors)
+        self._record(request, operation, check.body, response, *errors, elapsed, fault)
         logger.info(
             "%s %s %s %d %.1fms",
             request.method,
@@ -99,6 +113,19 @@ class Pipeline:
             elapsed,
         )
         return response
+
+    async def _answer(
+        self, request: Request, operation: Operation, owner: Owner | None, check: OpenAPIRequest
+    ) -> Response:
+        payload: Any = None
+        if operation.takes_body:
+            check.body = await self._read_body(request)
+            payload = _parse_body(request, check.body)
+        result = self.validator.request(check)
+        # The JSON as sent: openapi-core would turn date-time strings into datetimes.
+        call = Call(owner, result.parameters.path, result.parameters.query, payload)
+        data = self.handlers[operation.operation_id](self.mock, call)
+        return json_response(operation.success_status, data)
 
     def outside(self, error: ApiError, schema: str, request: Request) -> Response:
         """An error for a request no operation matched, checked against its component schema."""
@@ -110,9 +137,44 @@ class Pipeline:
         return json_response(error.status, body, error.headers)
 
     def _authenticate(self, request: Request) -> Owner | None:
-        if not self.authenticated:
+        if self.admin:
             return None
         return authenticate(request.headers, self.mock.settings.api_keys)
+
+    def _fault(
+        self, request: Request, operation: Operation, owner: Owner | None, when: When
+    ) -> Fault | None:
+        """The rule for this request: a ``Prefer`` header first, then the fault rules."""
+        if self.admin:
+            return None
+        prefer = request.headers.get("prefer")
+        if when == "before" and prefer and (rule := preferred(prefer, operation)):
+            return rule
+        return self.mock.faults.fire(operation.operation_id, owner, when)
+
+    def _latency(self) -> float:
+        latency = self.mock.settings.latency_ms
+        if self.admin or latency is None:
+            return 0.0
+        return self.mock.faults.delay(Fault(delay_ms=latency[0], delay_max_ms=latency[1]))
+
+    async def _inject(self, rule: Fault, operation: Operation, answer: Response | None) -> Response:
+        """What a rule does instead of (before) or to (after) the real answer."""
+        await asyncio.sleep(self.mock.faults.delay(rule))
+        if rule.drop:
+            raise ConnectionDropped(f"{rule.id} dropped the connection")
+        if rule.malformed:
+            data = bytes(answer.body) if answer is not None else MALFORMED
+            return Response(
+                data[: len(data) // 2], operation.success_status, media_type="application/json"
+            )
+        if rule.status is not None:
+            headers = {"Retry-After": str(rule.retry_after)} if rule.status == 429 else {}
+            message = f"{operation.operation_id} answered {rule.status}: injected by {rule.id}"
+            error = ERRORS[rule.status](message, headers=headers)
+            return json_response(error.status, error.body(), error.headers)
+        assert answer is not None, "a rule that only delays never comes here before the handler"
+        return answer
 
     def _openapi_request(
         self, request: Request, operation: Operation, body: bytes | None
@@ -127,8 +189,8 @@ class Pipeline:
             request.headers.get("content-type", ""),
         )
 
-    async def _read_body(self, request: Request) -> tuple[bytes, Any]:
-        """The body and its JSON, read only up to the limit; then media type and JSON syntax."""
+    async def _read_body(self, request: Request) -> bytes:
+        """The body, read only up to the size limit."""
         limit = self.max_body_size
         too_large = PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes")
         declared = request.headers.get("content-length", "")
@@ -140,26 +202,7 @@ class Pipeline:
             if size > limit:
                 raise too_large
             chunks.append(chunk)
-        body = b"".join(chunks)
-        if not body:
-            return body, None  # validation reports a missing required body as a 400
-        content_type = request.headers.get("content-type", "")
-        if content_type.split(";")[0].strip().lower() != "application/json":
-            problem = "is missing"
-            if content_type:
-                problem = f"must be application/json, not {content_type!r}"
-            raise UnsupportedMediaType(
-                f"The Content-Type header {problem}: request bodies are JSON",
-                param="Content-Type",
-                details=(Detail("header.Content-Type", problem),),
-            )
-        try:
-            return body, strict_loads(body)
-        except ValueError as exc:
-            raise BadRequest(
-                f"Invalid request: body is not valid JSON ({exc})",
-                details=(Detail("body", f"is not valid JSON ({exc})"),),
-            ) from None
+        return b"".join(chunks)
 
     def _self_check(
         self, check: OpenAPIRequest, operation: Operation, response: Response, request: Request
@@ -192,11 +235,14 @@ class Pipeline:
         request: Request,
         operation: Operation,
         body: bytes | None,
-        response: Response,
+        response: Response | None,
         request_errors: Sequence[Detail],
         response_errors: Sequence[Detail],
         elapsed: float,
+        fault: Fault | None,
     ) -> None:
+        if self.admin:
+            return
         entry = Entry(
             time=_wall_time(),
             method=request.method,
@@ -205,13 +251,69 @@ class Pipeline:
             query=dict(request.query_params),
             headers=dict(request.headers),
             body=_decoded(body),
-            status=response.status_code,
-            response=_decoded(bytes(response.body)),
+            # A dropped connection answered nothing: status 0.
+            status=response.status_code if response is not None else 0,
+            response=_decoded(bytes(response.body)) if response is not None else None,
             request_errors=tuple(request_errors),
             response_errors=tuple(response_errors),
             duration_ms=round(elapsed, 3),
+            fault=fault.id if fault is not None else None,
         )
         self.mock.journal.append(entry)
+
+
+def _parse_body(request: Request, body: bytes) -> Any:
+    """The JSON of a body, once its media type and syntax are right (415, 400)."""
+    if not body:
+        return None  # validation reports a missing required body as a 400
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        problem = "is missing"
+        if content_type:
+            problem = f"must be application/json, not {content_type!r}"
+        raise UnsupportedMediaType(
+            f"The Content-Type header {problem}: request bodies are JSON",
+            param="Content-Type",
+            details=(Detail("header.Content-Type", problem),),
+        )
+    try:
+        return strict_loads(body)
+    except ValueError as exc:
+        raise BadRequest(
+            f"Invalid request: body is not valid JSON ({exc})",
+            details=(Detail("body", f"is not valid JSON ({exc})"),),
+        ) from None
+
+
+def _decisive(rule: Fault) -> bool:
+    """Whether a rule replaces the answer (a rule that only delays lets it through)."""
+    return rule.drop or rule.malformed or rule.status is not None
+
+
+def preferred(prefer: str, operation: Operation) -> Fault | None:
+    """A one-request rule from ``Prefer: code=503, delay=200`` (Prism's header, plus delay)."""
+    options = {}
+    for token in prefer.replace(";", ",").split(","):
+        name, _, value = token.strip().partition("=")
+        options[name.strip().lower()] = value.strip().strip('"')
+    rule = Fault(id="Prefer")
+    try:
+        if "delay" in options:
+            rule.delay_ms = int(options["delay"])
+        if "code" in options and int(options["code"]) != operation.success_status:
+            rule.status = int(options["code"])
+    except ValueError:
+        problem = "code and delay must be whole numbers"
+        raise invalid([Detail("header.Prefer", problem)]) from None
+    if rule.status is not None and rule.status not in operation.error_statuses:
+        declared = ", ".join(map(str, sorted(operation.error_statuses)))
+        problem = (
+            f"code={rule.status} is not a status {operation.operation_id} declares ({declared})"
+        )
+        raise invalid([Detail("header.Prefer", problem)])
+    if rule.delay_ms < 0 or rule.delay_ms > MAX_DELAY_MS:
+        raise invalid([Detail("header.Prefer", f"delay must be 0..{MAX_DELAY_MS} ms")])
+    return rule if (rule.status is not None or rule.delay_ms) else None
 
 
 def _wall_time() -> str:
@@ -225,7 +327,7 @@ def _decoded(data: bytes | None) -> Any:
     if not data:
         return None
     try:
-        return json.loads(data)
+        return strict_loads(data)  # what could not be answered as JSON stays text
     except ValueError:
         return data.decode("utf-8", "replace")
 
@@ -257,5 +359,13 @@ class PathEndpoint:
             )
             response = self.pipeline.outside(error, "MethodNotAllowedError", request)
         else:
-            response = await self.pipeline.run(request, operation)
+            try:
+                response = await self.pipeline.run(request, operation)
+            except ConnectionDropped:
+                transport = scope.get(TRANSPORT)
+                if transport is None:
+                    raise  # in-process: the client sees the exception
+                transport.abort()
+                await asyncio.sleep(0)  # let uvicorn see the connection lost, so it sends nothing
+                return
         await response(scope, receive, send)

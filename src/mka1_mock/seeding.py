@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,9 @@ import yaml
 
 from .clock import MockClock
 from .errors import ApiError, StartupError
+from .faults import Fault, fault_from
 from .ids import RandomIds
-from .spec import Spec, admin_spec_path
+from .spec import Operation, Spec, admin_spec_path
 from .store import Store
 from .validation import Validator
 
@@ -41,16 +42,37 @@ def read_fixtures(paths: Iterable[Path]) -> list[dict[str, Any]]:
 
 
 def read_fixture(path: Path) -> dict[str, Any]:
+    data = _read(path, "fixture")
+    check_fixture(data, str(path))
+    return data  # type: ignore[no-any-return]
+
+
+def read_fault_files(paths: Iterable[Path], operations: Sequence[Operation]) -> list[Fault]:
+    """The rules of every ``--faults`` file; the first fault in a file stops start-up."""
+    rules = []
+    for path in paths:
+        data = _read(path, "faults")
+        if details := admin_validator().component("FaultFile", data, prefix=""):
+            raise StartupError(f"{path}: {details[0].location or '(root)'}: {details[0].message}")
+        for index, item in enumerate(data["faults"]):
+            try:
+                rules.append(fault_from(item, operations, where=f"faults[{index}]."))
+            except ApiError as error:
+                first = error.details[0]
+                raise StartupError(f"{path}: {first.location}: {first.message}") from None
+    return rules
+
+
+def _read(path: Path, kind: str) -> Any:
+    """JSON (``.json``) or YAML (anything else), with the file named in any error."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except OSError as exc:
-        raise StartupError(f"{path}: cannot read the fixture file: {exc.strerror}") from None
+        raise StartupError(f"{path}: cannot read the {kind} file: {exc.strerror}") from None
     except (ValueError, yaml.YAMLError) as exc:
         reason = str(exc).splitlines()[0]
         raise StartupError(f"{path}: not valid {path.suffix[1:].upper()}: {reason}") from None
-    check_fixture(data, str(path))
-    return data  # type: ignore[no-any-return]
 
 
 def check_fixture(data: Any, source: str) -> None:

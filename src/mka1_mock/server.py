@@ -15,10 +15,11 @@ import uvicorn
 
 from .app import create_app
 from .clock import parse_timestamp
-from .errors import StartupError
+from .errors import StartupError, invalid
+from .faults import Fault, fault_from
 from .journal import Entry, Violation
 from .mock import UNSET, Mock
-from .seeding import check_fixture, read_fixtures
+from .seeding import admin_validator, check_fixture, read_fixtures
 from .settings import Settings
 
 START_TIMEOUT = 10.0
@@ -98,13 +99,12 @@ class MockServer:
         seed: int | None = UNSET,
         now: datetime | str | None = None,
     ) -> None:
-        """A test's start: reset, then ``fixtures`` on top, then the clock frozen at ``now``."""
-        self.reset(seed)
+        """A test's start: reset with the clock frozen at ``now`` (if given), then ``fixtures``."""
+        moment = parse_timestamp(now) if isinstance(now, str) else now
+        self.mock.reset(seed, moment)
         sources = [fixtures] if isinstance(fixtures, (str, Path, Mapping)) else fixtures
         for source in sources:
             self.load(source)
-        if now is not None:
-            self.freeze(now)
 
     def load(self, source: Source) -> int:
         """Add prompts from a fixture file, a folder of them, or data in the same format."""
@@ -131,6 +131,25 @@ class MockServer:
     def violations(self) -> list[Violation]:
         """Responses the mock caught breaking the contract (each was sent as a 500)."""
         return list(self.mock.violations)
+
+    def fail(self, operation: str | None = None, **effects: Any) -> Fault:
+        """Add a fault rule, e.g. ``fail("createPrompt", status=503, times=2)``.
+
+        Options: ``status``, ``retry_after``, ``delay_ms``, ``delay_max_ms``, ``drop``,
+        ``malformed``, ``times``, ``probability``, ``when`` ("before"/"after"), ``token``,
+        ``on_behalf_of``; as in the admin API's ``POST /__mock/faults``.
+        """
+        data = {"operation": operation, **effects}
+        if details := admin_validator().component("Fault", data, prefix=""):
+            raise invalid(details)
+        return self.mock.faults.add(fault_from(data, self.mock.spec.operations))
+
+    def faults(self) -> list[Fault]:
+        """The rules, in the order they are tried, with how often each fired."""
+        return list(self.mock.faults)
+
+    def clear_faults(self) -> None:
+        self.mock.faults.clear()
 
     def freeze(self, at: datetime | str | None = None) -> None:
         """Stop the mock's clock at ``at`` (default: now)."""

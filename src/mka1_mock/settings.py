@@ -21,3 +21,5 @@ class Settings:
     spec_path: Path | None = None
     fixtures: tuple[Path, ...] = ()
     journal_size: int = 1000
+    latency_ms: tuple[int, int] | None = None
+    fault_files: tuple[Path, ...] = ()

@@ -43,6 +43,7 @@ class Operation:
     method: str
     path: str
     success_status: int
+    error_statuses: frozenset[int]
     takes_body: bool
 
 
@@ -105,6 +106,9 @@ class Spec:
                     method=method.upper(),
                     path=path,
                     success_status=successes[0],
+                    error_statuses=frozenset(
+                        int(code) for code in operation["responses"] if str(code)[0] in "45"
+                    ),
                     takes_body="requestBody" in operation,
                 )
 

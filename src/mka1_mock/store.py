@@ -120,18 +120,17 @@ class Store:
         """Add (or, with ``replace``, swap in) schema-valid seed data; all or nothing.
 
         Returns how many prompts the store holds afterwards. Inconsistent data raises a 400
-        whose details are located as ``{where}prompts[i]...``.
+        whose details are located as ``{where}prompts[i]...``, and consumes no IDs.
         """
         with self._lock:
             taken = set() if replace else {i for _, p in self for i in (p.id, *p.version_ids)}
-            loaded = [
-                (owner, prompt)
-                for index, item in enumerate(data["prompts"])
-                for owner, prompt in [self._seed(item, f"{where}prompts[{index}]", taken)]
-            ]
+            items = data["prompts"]
+            for index, item in enumerate(items):
+                _check_seed(item, f"{where}prompts[{index}]", taken)
             if replace:
                 self.reset()
-            for owner, prompt in loaded:
+            for item in items:
+                owner, prompt = self._seed(item)
                 self._sequence += 1
                 prompt.sort_key = (prompt.created_at, self._sequence)
                 shelf = self._shelves.setdefault(owner, Shelf())
@@ -139,28 +138,22 @@ class Store:
                 bisect.insort(shelf.ordered, (prompt.sort_key, prompt.id))
             return len(self)
 
-    def _seed(self, item: Mapping[str, Any], where: str, taken: set[str]) -> tuple[Owner, Prompt]:
-        now = self.clock.now()
+    def _seed(self, item: Mapping[str, Any]) -> tuple[Owner, Prompt]:
+        """A prompt from checked seed data, with IDs and times filled in where absent."""
         prompt_id = item.get("id") or self.ids.new("prompt")
-        if prompt_id in taken:
-            raise invalid([Detail(f"{where}.id", f"{prompt_id} is already taken")])
-        taken.add(prompt_id)
         seeds = item["versions"]
-        times = [parse_timestamp(v["created_at"]) if "created_at" in v else None for v in seeds]
-        created_at = _time(item, "created_at") or times[0] or now
-        versions = []
-        for number, (seed, at) in enumerate(zip(seeds, times, strict=True), start=1):
-            version_id = seed.get("id") or self.ids.new("pver")
-            if version_id in taken:
-                raise invalid([Detail(f"{where}.versions[{number - 1}].id", "is already taken")])
-            taken.add(version_id)
-            versions.append(
-                Version(version_id, prompt_id, number, seed["template"], at or created_at)
+        times = [_time(seed, "created_at") for seed in seeds]
+        created_at = _time(item, "created_at") or times[0] or self.clock.now()
+        versions = [
+            Version(
+                seed.get("id") or self.ids.new("pver"),
+                prompt_id,
+                number,
+                seed["template"],
+                at or created_at,
             )
-        active = item.get("active_version", len(versions))
-        if active > len(versions):
-            problem = f"must be a version that exists (1..{len(versions)})"
-            raise invalid([Detail(f"{where}.active_version", problem)])
+            for number, (seed, at) in enumerate(zip(seeds, times, strict=True), start=1)
+        ]
         owner = item["owner"]
         prompt = Prompt(
             id=prompt_id,
@@ -169,7 +162,7 @@ class Store:
             metadata=dict(item.get("metadata", {})),
             created_at=created_at,
             updated_at=_time(item, "updated_at") or max(created_at, versions[-1].created_at),
-            active_version=active,
+            active_version=item.get("active_version", len(versions)),
             versions=versions,
             sort_key=(created_at, 0),
         )
@@ -285,6 +278,36 @@ class Store:
         with self._lock:
             items = [(o, p) for o, shelf in self._shelves.items() for p in shelf.by_id.values()]
         return iter(items)
+
+
+def _check_seed(item: Mapping[str, Any], where: str, taken: set[str]) -> None:
+    """What the State schema cannot say: unique IDs, usable times, an active version that exists."""
+    problems = []
+    ids = [(f"{where}.id", item.get("id"))]
+    ids += [(f"{where}.versions[{n}].id", v.get("id")) for n, v in enumerate(item["versions"])]
+    for location, given in ids:
+        if given is None:
+            continue
+        if given in taken:
+            problems.append(Detail(location, f"{given} is already taken"))
+        taken.add(given)
+    stamped = [(f"{where}.{key}", item, key) for key in ("created_at", "updated_at")]
+    stamped += [
+        (f"{where}.versions[{n}].created_at", v, "created_at")
+        for n, v in enumerate(item["versions"])
+    ]
+    for location, holder, key in stamped:
+        try:
+            _time(holder, key)
+        except (OverflowError, ValueError):
+            problems.append(Detail(location, "is outside the years 1..9999 in UTC"))
+    latest = len(item["versions"])
+    if item.get("active_version", latest) > latest:
+        problems.append(
+            Detail(f"{where}.active_version", f"must be a version that exists (1..{latest})")
+        )
+    if problems:
+        raise invalid(problems)
 
 
 def _time(item: Mapping[str, Any], key: str) -> datetime | None:

@@ -146,7 +146,13 @@ def response_details(errors: Iterable[Exception], status: int) -> Iterator[Detai
 
 def schema_details(prefix: str, errors: Iterable[SchemaError]) -> Iterator[Detail]:
     """One plain-words detail per JSON Schema failure, located by its path."""
+    errors = list(errors)
+    # When an allOf branch fails, its annotations are dropped, so unevaluatedProperties then
+    # calls every property of that object unexpected: a false echo of the real failure.
+    failing = {tuple(e.absolute_path) for e in errors if e.validator != "unevaluatedProperties"}
     for error in errors:
+        if error.validator == "unevaluatedProperties" and tuple(error.absolute_path) in failing:
+            continue
         where = prefix + "".join(
             f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
         ).lstrip("." if not prefix else "")
