@@ -34,8 +34,12 @@ def test_readme_sdk_example_runs_against_a_real_server(server: MockServer) -> No
 
 
 def test_readme_mock_server_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    exec(code_block("python", "with MockServer()"), {})
+    exec(code_block("python", "print(server.url)"), {})
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", capsys.readouterr().out)
+
+
+def test_readme_retry_example_runs() -> None:
+    exec(code_block("python", 'server.fail("createPrompt"'), {})
 
 
 def test_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
