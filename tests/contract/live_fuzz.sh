@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz a real `mka1-mock` process over HTTP with the Schemathesis command line: uvicorn, headers
-# and content types included. Bounded in time; exits non-zero on any finding.
+# and content types included, for the MKA1 API and then the admin API. Bounded in time; exits
+# non-zero on any finding.
 # Usage: tests/contract/live_fuzz.sh [MAX_EXAMPLES] [MAX_SECONDS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,6 +22,8 @@ for _ in $(seq 100); do
 done
 [ -n "$url" ] || { echo "mka1-mock did not start" >&2; exit 1; }
 
-echo "fuzzing $url (pid $pid), up to $examples examples per operation, $seconds s"
-timeout "$seconds" schemathesis --config-file "$here/schemathesis.toml" run "$url/openapi.json" \
-  --max-examples "$examples" --seed 20261125 --no-color
+for schema in openapi.json __mock/openapi.json; do
+  echo "fuzzing $url/$schema (pid $pid), up to $examples examples per operation, $seconds s"
+  timeout "$seconds" schemathesis --config-file "$here/schemathesis.toml" run "$url/$schema" \
+    --max-examples "$examples" --seed 20261125 --no-color
+done
