@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
+import struct
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -77,12 +79,13 @@ class Pipeline:
         request_errors: Sequence[Detail] = ()
         fault: Fault | None = None
         try:
+            await asyncio.sleep(self._latency())  # --latency: every answer, errors included
             owner = self._authenticate(request)
             fault = self._fault(request, operation, owner, "before")
             if fault is not None and _decisive(fault):
                 response = await self._inject(fault, operation, None)
             else:
-                await asyncio.sleep(self.mock.faults.delay(fault) + self._latency())
+                await asyncio.sleep(self.mock.faults.delay(fault))
                 response = await self._answer(request, operation, owner, check)
                 if response.status_code < 300 and (
                     after := self._fault(request, operation, owner, "after")
@@ -124,7 +127,9 @@ class Pipeline:
             check.body = await self._read_body(request)
             payload = _parse_body(request, check.body)
         headers, path = request.headers, request.path_params
-        checked = self.fast.request(operation, request.query_params, headers, path, payload)
+        validation = self.mock.settings.validation
+        query = request.query_params
+        checked = self.fast.request(operation, query, headers, path, payload, validation)
         if checked is None:  # invalid, or in doubt: openapi-core decides, and names the faults
             result = self.validator.request(check)
             checked = result.parameters.path, result.parameters.query
@@ -216,7 +221,9 @@ class Pipeline:
         """Never send a response that breaks the contract: it becomes a documented 500."""
         data = bytes(response.body)
         status, content_type = response.status_code, response.headers.get("content-type", "")
-        if self.fast.response(operation, status, content_type, data):
+        if not self.mock.settings.validation or self.fast.response(
+            operation, status, content_type, data
+        ):
             return response, []
         details = self.validator.response(check, OpenAPIResponse(status, response.headers, data))
         if not details:
@@ -372,6 +379,11 @@ class PathEndpoint:
                 transport = scope.get(TRANSPORT)
                 if transport is None:
                     raise  # in-process: the client sees the exception
+                # Linger 0: the close is a reset (ECONNRESET), the network error clients retry;
+                # a plain close after a read request looks like a protocol error instead.
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 transport.abort()
                 await asyncio.sleep(0)  # let uvicorn see the connection lost, so it sends nothing
                 return
