@@ -50,6 +50,12 @@ succeeded: set[str] = set()
 class Workflow(schema.as_state_machine()):  # type: ignore[misc]
     """Chains calls along the spec's links: create, read, update, version, rollback, delete."""
 
+    sequences = 0
+
+    def teardown(self) -> None:
+        Workflow.sequences += 1
+        super().teardown()
+
     def after_call(self, response: Any, case: schemathesis.Case) -> None:
         super().after_call(response, case)
         keep_contract(case, response)
@@ -59,9 +65,11 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
 
 def test_fuzz_stateful_chains_succeed_on_every_operation() -> None:
     succeeded.clear()
+    Workflow.sequences = 0
     # Derandomized, so that whether every operation is reached does not depend on luck.
     stateful = settings(
         FUZZ_SETTINGS, max_examples=max(EXAMPLES, 50), stateful_step_count=15, derandomize=True
     )
     run_state_machine_as_test(Workflow, settings=stateful)
+    print(f"stateful sequences: {Workflow.sequences}")  # shown with -s, for the deep run
     assert succeeded == OPERATIONS
