@@ -17,6 +17,18 @@ pytest_plugins = ["pytester"]
 PROMPTS = "/api/v1/llm/prompts"
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# The operationIds the official SDK uses, as decisions.md fixes them.
+SDK_OPERATIONS = {
+    "createPrompt",
+    "listPrompts",
+    "getPrompt",
+    "updatePrompt",
+    "deletePrompt",
+    "createPromptVersion",
+    "listPromptVersions",
+    "getPromptVersion",
+    "rollbackPrompt",
+}
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from mka1_mock import Mock, Settings, create_app
 
-from .conftest import AUTH, PROMPTS
+from .conftest import AUTH, PROMPTS, SDK_OPERATIONS
 
 START = datetime(2026, 3, 15, 10, 30, tzinfo=timezone.utc)
 PROMPT_ID = re.compile(r"^prompt_[0-9a-f]{32}$")
@@ -38,17 +38,6 @@ PROMPT_KEYS = {
     "updated_at",
 }
 VERSION_KEYS = {"id", "prompt_id", "version", "object", "template", "created_at"}
-OPERATION_IDS = {
-    "createPrompt",
-    "listPrompts",
-    "getPrompt",
-    "updatePrompt",
-    "deletePrompt",
-    "createPromptVersion",
-    "listPromptVersions",
-    "getPromptVersion",
-    "rollbackPrompt",
-}
 
 
 class TickClock:
@@ -903,7 +892,7 @@ def test_openapi_json_is_served(client: TestClient) -> None:
         for op in item.values()
         if isinstance(op, dict) and "operationId" in op
     }
-    assert operations == OPERATION_IDS
+    assert operations == SDK_OPERATIONS
 
 
 def test_openapi_yaml_is_the_contract(client: TestClient) -> None:

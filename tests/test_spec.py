@@ -13,18 +13,9 @@ from mka1_mock.handlers.prompts import HANDLERS
 from mka1_mock.settings import Settings
 from mka1_mock.spec import Spec, default_spec_path
 
+from .conftest import SDK_OPERATIONS
+
 ROOT = Path(__file__).parent.parent
-SDK_OPERATIONS = {
-    "createPrompt",
-    "listPrompts",
-    "getPrompt",
-    "updatePrompt",
-    "deletePrompt",
-    "createPromptVersion",
-    "listPromptVersions",
-    "getPromptVersion",
-    "rollbackPrompt",
-}
 
 
 def test_spec_top_level_file_is_valid_openapi_31() -> None:
