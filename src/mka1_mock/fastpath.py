@@ -80,7 +80,7 @@ class FastPath:
         plan = self.plans[operation.operation_id]
         if plan.defer:
             return None
-        values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
+        values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}, "cookie": {}}
         for parameter in plan.parameters:
             if parameter.location == "query":
                 given = query.getlist(parameter.name)
@@ -184,6 +184,8 @@ class FastPath:
             kinds = {"integer": "integer", "string": "string"}
             kind = kinds.get(schema.get("type"), "defer") if simple else "defer"
             schema_at, default = f"{where}/schema", schema.get("default")
+        if entry["in"] not in ("query", "path", "header"):
+            kind = "defer"  # cookies: openapi-core reads them
         return Parameter(
             name=entry["name"],
             location=entry["in"],

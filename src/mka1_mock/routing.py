@@ -75,17 +75,17 @@ class Pipeline:
 
     async def run(self, request: Request, operation: Operation) -> Response:
         started = time.perf_counter()
-        check = self._openapi_request(request, operation, None)
+        check = self._openapi_request(request, operation)
         request_errors: Sequence[Detail] = ()
         fault: Fault | None = None
         try:
-            await asyncio.sleep(self._latency())  # --latency: every answer, errors included
+            await _pause(self._latency())  # --latency: every answer, errors included
             owner = self._authenticate(request)
             fault = self._fault(request, operation, owner, "before")
             if fault is not None and _decisive(fault):
                 response = await self._inject(fault, operation, None)
             else:
-                await asyncio.sleep(self.mock.faults.delay(fault))
+                await _pause(self.mock.faults.delay(fault))
                 response = await self._answer(request, operation, owner, check)
                 if response.status_code < 300 and (
                     after := self._fault(request, operation, owner, "after")
@@ -171,7 +171,7 @@ class Pipeline:
 
     async def _inject(self, rule: Fault, operation: Operation, answer: Response | None) -> Response:
         """What a rule does instead of (before) or to (after) the real answer."""
-        await asyncio.sleep(self.mock.faults.delay(rule))
+        await _pause(self.mock.faults.delay(rule))
         if rule.drop:
             raise ConnectionDropped(f"{rule.id} dropped the connection")
         if rule.malformed:
@@ -187,16 +187,15 @@ class Pipeline:
         assert answer is not None, "a rule that only delays never comes here before the handler"
         return answer
 
-    def _openapi_request(
-        self, request: Request, operation: Operation, body: bytes | None
-    ) -> OpenAPIRequest:
+    def _openapi_request(self, request: Request, operation: Operation) -> OpenAPIRequest:
+        """openapi-core's view of the request; the body is added once it has been read."""
         return OpenAPIRequest(
             operation,
             request.url.path,
             request.query_params,
             request.headers,
             request.path_params,
-            body,
+            None,
             request.headers.get("content-type", ""),
         )
 
@@ -228,7 +227,6 @@ class Pipeline:
         details = self.validator.response(check, OpenAPIResponse(status, response.headers, data))
         if not details:
             return response, details
-        status = response.status_code
         self._violated(operation.operation_id, request, status, details)
         summary = "; ".join(f"{d.location} {d.message}" for d in details)
         error = ServerError(
@@ -297,6 +295,11 @@ def _parse_body(request: Request, body: bytes) -> Any:
             f"Invalid request: body is not valid JSON ({exc})",
             details=(Detail("body", f"is not valid JSON ({exc})"),),
         ) from None
+
+
+async def _pause(seconds: float) -> None:
+    if seconds > 0:  # no needless trip through the event loop on the hot path
+        await asyncio.sleep(seconds)
 
 
 def _decisive(rule: Fault) -> bool:
