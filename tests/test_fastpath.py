@@ -105,15 +105,15 @@ def test_fastpath_responses_it_accepts_openapi_core_accepts_too() -> None:
         "updated_at": "2026-03-15T10:30:00Z",
         "active_template": "t",
     }
-    assert FAST.response(operation, 200, "application/json", json.dumps(good).encode())
+    assert FAST.response(operation, 200, good)
     for broken in (
         {**good, "extra": 1},
         {**good, "created_at": "2026-13-01T00:00:00Z"},
         {k: v for k, v in good.items() if k != "name"},
     ):
-        assert not FAST.response(operation, 200, "application/json", json.dumps(broken).encode())
-    assert not FAST.response(operation, 429, "application/json", b'{"error":"Rate limit exceeded"}')
-    assert not FAST.response(operation, 418, "application/json", b"{}")
+        assert not FAST.response(operation, 200, broken)
+    assert not FAST.response(operation, 429, {"error": "Rate limit exceeded"})  # has a header
+    assert not FAST.response(operation, 418, {})
 
 
 @pytest.mark.parametrize("operation_id", sorted(OPERATIONS))

@@ -55,11 +55,11 @@ def create_app(
         return api.outside(error, "NotFoundError", request)
 
     routes = [
+        *spec_routes(spec, api),  # first: the router tries routes in order
         _document("/openapi.json", spec.json, "application/json"),
         _document("/openapi.yaml", spec.text, "application/yaml"),
         _document("/__mock/openapi.json", admin_spec.json, "application/json"),
         *spec_routes(admin_spec, admin),
-        *spec_routes(spec, api),
     ]
     app = MockApp(routes=routes, exception_handlers={HTTPException: not_found})
     # A trailing slash is another path in the contract, not a redirect.

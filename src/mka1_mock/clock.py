@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Protocol
 
 
@@ -67,6 +68,7 @@ class MockClock:
             self._offset = timedelta()
 
 
+@lru_cache(maxsize=4096)  # the same few seconds are formatted over and over
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with ``Z`` and no fraction: ``2026-03-15T10:30:00Z``."""
     utc = moment.astimezone(timezone.utc)

@@ -6,9 +6,14 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
+from starlette.datastructures import Headers, QueryParams
+
 from .errors import Detail
+from .jsondata import strict_loads
 
 T = TypeVar("T")
 
@@ -40,27 +45,76 @@ class Violation:
 
 @dataclass(frozen=True)
 class Entry:
-    """One API request and the answer it got."""
+    """One API request and the answer it got.
 
-    time: str
+    The request path stores what it has, raw (bytes, a timestamp); the readable forms below are
+    made when someone reads the journal, so recording costs next to nothing per request.
+    """
+
+    started: float
     method: str
     path: str
     operation_id: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
+    raw_query: bytes
+    raw_headers: Sequence[tuple[bytes, bytes]]
+    raw_body: bytes | None
     status: int
-    response: Any
+    raw_response: bytes | None
     request_errors: Sequence[Detail]
     response_errors: Sequence[Detail]
     duration_ms: float
     fault: str | None = None
 
+    @cached_property
+    def time(self) -> str:
+        """When the request came (wall time, whatever the mock clock says), to the millisecond."""
+        moment = datetime.fromtimestamp(self.started, timezone.utc)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    @cached_property
+    def query(self) -> dict[str, str]:
+        return dict(QueryParams(self.raw_query))
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        return dict(Headers(raw=list(self.raw_headers)))
+
+    @cached_property
+    def body(self) -> Any:
+        """The request body: JSON when it parses, else text, else None."""
+        return _decoded(self.raw_body)
+
+    @cached_property
+    def response(self) -> Any:
+        """The response body as sent, read the same way (None for a dropped connection)."""
+        return _decoded(self.raw_response)
+
     def as_dict(self) -> dict[str, Any]:
-        data = self.__dict__.copy()
-        data["request_errors"] = [detail.as_dict() for detail in self.request_errors]
-        data["response_errors"] = [detail.as_dict() for detail in self.response_errors]
-        return data
+        return {
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "operation_id": self.operation_id,
+            "query": self.query,
+            "headers": self.headers,
+            "body": self.body,
+            "status": self.status,
+            "response": self.response,
+            "request_errors": [detail.as_dict() for detail in self.request_errors],
+            "response_errors": [detail.as_dict() for detail in self.response_errors],
+            "duration_ms": self.duration_ms,
+            "fault": self.fault,
+        }
+
+
+def _decoded(data: bytes | None) -> Any:
+    """JSON when it parses, else text, else None: what a person reading the journal wants."""
+    if not data:
+        return None
+    try:
+        return strict_loads(data)  # what could not be answered as JSON stays text
+    except ValueError:
+        return data.decode("utf-8", "replace")
 
 
 class Ring(Generic[T]):
