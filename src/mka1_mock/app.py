@@ -18,9 +18,9 @@ from .handlers.admin import ADMIN_HANDLERS
 from .handlers.prompts import HANDLERS
 from .mock import Mock
 from .routing import TRANSPORT, Pipeline, spec_routes
-from .seeding import admin_validator, read_fault_files, read_fixtures
+from .seeding import read_fault_files, read_fixtures
 from .settings import Settings
-from .spec import Spec
+from .spec import Spec, admin_spec
 
 
 class MockApp(Starlette):
@@ -41,14 +41,14 @@ def create_app(
     """The mock as an ASGI app; a bad spec, fixture or handler table stops it here."""
     settings = settings or Settings()
     spec = Spec.load(settings.spec_path)
-    admin_spec = admin_validator().spec
+    admin = admin_spec()
     _check_handlers(spec, handlers)
-    _check_handlers(admin_spec, ADMIN_HANDLERS)
+    _check_handlers(admin, ADMIN_HANDLERS)
     fixtures = read_fixtures(settings.fixtures)
     faults = read_fault_files(settings.fault_files, spec.operations)
     mock = Mock(settings, spec, fixtures, MockClock(clock), faults)
     api = Pipeline(mock, spec, handlers)
-    admin = Pipeline(mock, admin_spec, ADMIN_HANDLERS, admin=True)
+    admin_api = Pipeline(mock, admin, ADMIN_HANDLERS, admin=True)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         error = NotFound(f"No route for {request.method} {request.url.path}")
@@ -58,8 +58,8 @@ def create_app(
         *spec_routes(spec, api),  # first: the router tries routes in order
         _document("/openapi.json", spec.json, "application/json"),
         _document("/openapi.yaml", spec.text, "application/yaml"),
-        _document("/__mock/openapi.json", admin_spec.json, "application/json"),
-        *spec_routes(admin_spec, admin),
+        _document("/__mock/openapi.json", admin.json, "application/json"),
+        *spec_routes(admin, admin_api),
     ]
     app = MockApp(routes=routes, exception_handlers={HTTPException: not_found})
     # A trailing slash is another path in the contract, not a redirect.

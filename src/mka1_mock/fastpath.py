@@ -61,6 +61,7 @@ class FastPath:
 
     def __init__(self, spec: Spec) -> None:
         self._registry = jsonschema_rs.Registry([(DOCUMENT, spec.document)])
+        self._components: dict[str, Any] = {}
         self.plans = {op.operation_id: self._plan(spec, op) for op in spec.operations}
 
     def request(
@@ -118,6 +119,12 @@ class FastPath:
         False: ask openapi-core."""
         validator = self.plans[operation.operation_id].responses.get(status)
         return validator is not None and bool(validator.is_valid(document))
+
+    def component(self, name: str, document: Any) -> bool:
+        """Whether data certainly fits ``components/schemas/<name>``; False: ask openapi-core."""
+        if name not in self._components:
+            self._components[name] = self._compile(f"/components/schemas/{name}")
+        return bool(self._components[name].is_valid(document))
 
     def _compile(self, pointer: str) -> Any:
         return jsonschema_rs.validator_for(

@@ -9,7 +9,9 @@ import socket
 import struct
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,7 +39,9 @@ from .jsondata import strict_loads
 from .mock import Mock
 from .spec import Operation, Spec
 from .store import Owner
-from .validation import OpenAPIRequest, OpenAPIResponse, Validator
+
+if TYPE_CHECKING:
+    from .validation import OpenAPIRequest, Validator
 
 logger = logging.getLogger("mka1_mock")
 
@@ -60,6 +64,30 @@ class JSONAnswer(Response):
 json_response = JSONAnswer
 
 
+@dataclass
+class Exchange:
+    """One request in the pipeline, with its body once read."""
+
+    request: Request
+    operation: Operation
+    body: bytes | None = None
+
+    def openapi(self) -> OpenAPIRequest:
+        """openapi-core's view of the request."""
+        from .validation import OpenAPIRequest
+
+        request = self.request
+        return OpenAPIRequest(
+            self.operation,
+            request.scope["path"],
+            request.query_params,
+            request.headers,
+            request.path_params,
+            self.body,
+            request.headers.get("content-type", ""),
+        )
+
+
 class Pipeline:
     """Auth, body, validation, handler, self-check: in that order, first failure wins."""
 
@@ -72,16 +100,23 @@ class Pipeline:
         admin: bool = False,
     ) -> None:
         self.mock = mock
-        self.validator = Validator(spec)
+        self.spec = spec
         self.fast = FastPath(spec)
         self.handlers = handlers
         # The admin API: no token, no journal, no faults, and room for a whole exported state.
         self.admin = admin
         self.max_body_size = ADMIN_MAX_BODY_SIZE if admin else mock.settings.max_body_size
 
+    @cached_property
+    def validator(self) -> Validator:
+        """openapi-core, for what the fast path leaves to it: imported when first needed."""
+        from .validation import Validator
+
+        return Validator(self.spec)
+
     async def run(self, request: Request, operation: Operation) -> Response:
         started = time.perf_counter()
-        check = self._openapi_request(request, operation)
+        check = Exchange(request, operation)
         request_errors: Sequence[Detail] = ()
         fault: Fault | None = None
         try:
@@ -126,7 +161,7 @@ class Pipeline:
         return response
 
     async def _answer(
-        self, request: Request, operation: Operation, owner: Owner | None, check: OpenAPIRequest
+        self, request: Request, operation: Operation, owner: Owner | None, check: Exchange
     ) -> Response:
         payload: Any = None
         if operation.takes_body:
@@ -137,7 +172,7 @@ class Pipeline:
         query = request.query_params
         checked = self.fast.request(operation, query, headers, path, payload, validation)
         if checked is None:  # invalid, or in doubt: openapi-core decides, and names the faults
-            result = self.validator.request(check)
+            result = self.validator.request(check.openapi())
             checked = result.parameters.path, result.parameters.query
         # The JSON as sent: openapi-core would turn date-time strings into datetimes.
         call = Call(owner, path=checked[0], query=checked[1], body=payload)
@@ -147,8 +182,9 @@ class Pipeline:
     def outside(self, error: ApiError, schema: str, request: Request) -> Response:
         """An error for a request no operation matched, checked against its component schema."""
         body = error.body()
-        details = self.validator.component(schema, body)
-        if details:
+        if not self.fast.component(schema, body) and (
+            details := self.validator.component(schema, body)
+        ):
             self._violated("(none)", request, error.status, details)
         logger.info("%s %s - %d", request.method, request.scope["path"], error.status)
         return json_response(error.status, body, error.headers)
@@ -193,18 +229,6 @@ class Pipeline:
         assert answer is not None, "a rule that only delays never comes here before the handler"
         return answer
 
-    def _openapi_request(self, request: Request, operation: Operation) -> OpenAPIRequest:
-        """openapi-core's view of the request; the body is added once it has been read."""
-        return OpenAPIRequest(
-            operation,
-            request.scope["path"],
-            request.query_params,
-            request.headers,
-            request.path_params,
-            None,
-            request.headers.get("content-type", ""),
-        )
-
     async def _read_body(self, request: Request) -> bytes:
         """The body, read only up to the size limit."""
         limit = self.max_body_size
@@ -221,7 +245,7 @@ class Pipeline:
         return b"".join(chunks)
 
     def _self_check(
-        self, check: OpenAPIRequest, operation: Operation, response: Response, request: Request
+        self, check: Exchange, operation: Operation, response: Response, request: Request
     ) -> tuple[Response, list[Detail]]:
         """Never send a response that breaks the contract: it becomes a documented 500."""
         status = response.status_code
@@ -231,7 +255,7 @@ class Pipeline:
         ):
             return response, []
         data = bytes(response.body)
-        details = self.validator.response(check, OpenAPIResponse(status, response.headers, data))
+        details = self.validator.response(check.openapi(), status, response.headers, data)
         if not details:
             return response, details
         self._violated(operation.operation_id, request, status, details)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -14,9 +14,11 @@ from .clock import MockClock
 from .errors import ApiError, StartupError
 from .faults import Fault, fault_from
 from .ids import RandomIds
-from .spec import Operation, Spec, admin_spec_path
+from .spec import Operation, admin_spec
 from .store import Store
-from .validation import Validator
+
+if TYPE_CHECKING:
+    from .validation import Validator
 
 SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -32,8 +34,11 @@ def fixture_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 @cache
 def admin_validator() -> Validator:
-    """The admin spec's validator, loaded once per process; it holds the ``State`` schema."""
-    return Validator(Spec.load(admin_spec_path()))
+    """The admin spec's validator (it holds the ``State`` schema), made once, when first needed."""
+
+    from . import validation  # openapi-core and jsonschema: imported when needed, not at start
+
+    return validation.Validator(admin_spec())
 
 
 def read_fixtures(paths: Iterable[Path]) -> list[dict[str, Any]]:

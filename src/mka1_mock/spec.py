@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
-from functools import cached_property
-from importlib import resources
+from functools import cache, cached_property
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import yaml
-from openapi_core import Config, OpenAPI
-from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from .errors import StartupError
 
@@ -35,6 +34,12 @@ def admin_spec_path() -> Path:
     return Path(str(resources.files("mka1_mock") / "admin.yaml"))
 
 
+@cache
+def admin_spec() -> Spec:
+    """The admin API's spec, loaded once per process."""
+    return Spec.load(admin_spec_path())
+
+
 @dataclass(frozen=True)
 class Operation:
     """One operation of the spec, with what the pipeline needs to know up front."""
@@ -54,20 +59,21 @@ class Spec:
         self.document = document
         self.source = source
         self.text = text or yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-        try:
-            validate(document)
-        except OpenAPIValidationError as exc:
-            where = _locate(document, list(exc.absolute_path), exc.instance) or "(root)"
-            reason = exc.message.splitlines()[0]
-            raise StartupError(f"{source}: {where}: {reason}") from None
+        _check(document, source, self.text)
+        self.operations = tuple(self._operations())
+
+    @cached_property
+    def openapi(self) -> Any:
+        """openapi-core's view of the spec, built when first needed (it takes 0.3 s to import)."""
+        from openapi_core import Config, OpenAPI
+
         # The strict parser makes NaN or a lone surrogate in a JSON parameter a 400, not a crash.
-        # spec_validator_cls=None: validated just above, and once is 0.1 s.
+        # spec_validator_cls=None: the spec was checked at load.
         config = Config(
             spec_validator_cls=None,  # type: ignore[arg-type]  # None skips, per its check_spec
             extra_media_type_deserializers={"application/json": strict_loads},
         )
-        self.openapi = OpenAPI.from_dict(document, config=config)
-        self.operations = tuple(self._operations())
+        return OpenAPI.from_dict(self.document, config=config)
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Spec:
@@ -111,6 +117,35 @@ class Spec:
                     ),
                     takes_body="requestBody" in operation,
                 )
+
+
+def _check(document: dict[str, Any], source: str, text: str) -> None:
+    """openapi-spec-validator's verdict, remembered per exact text and validator version: a spec
+    that passed once passes again, and the check (with its 0.2 s of imports) is skipped."""
+    validator_version = metadata.version("openapi-spec-validator")
+    key = hashlib.sha256(f"{validator_version}\0{text}".encode()).hexdigest()
+    marker = _cache_folder() / f"valid-spec-{key}"
+    if marker.exists():
+        return
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    try:
+        validate(document)
+    except OpenAPIValidationError as exc:
+        where = _locate(document, list(exc.absolute_path), exc.instance) or "(root)"
+        reason = exc.message.splitlines()[0]
+        raise StartupError(f"{source}: {where}: {reason}") from None
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # no cache: the next start checks again
+
+
+def _cache_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(os.environ.get("MKA1_MOCK_CACHE") or Path(base) / "mka1-mock")
 
 
 def _locate(document: Any, relative: list[Any], instance: Any) -> str:
