@@ -73,6 +73,8 @@ def test_cli_version() -> None:
         pytest.param(["--port", "70000"], "70000 is not in the range", id="port-out-of-range"),
         pytest.param(["--log-level", "loud"], "'loud' is not one of", id="bad-log-level"),
         pytest.param(["--seed", "x"], "'x' is not a valid integer", id="bad-seed"),
+        pytest.param(["--latency", "fast"], "'fast' is not MS or MIN-MAX", id="bad-latency"),
+        pytest.param(["--latency", "300-100"], "must be 0 <= MIN <= MAX", id="latency-backwards"),
     ],
 )
 def test_cli_bad_option_exits_non_zero_with_a_reason(args: list[str], reason: str) -> None:
@@ -89,6 +91,16 @@ def test_cli_bad_spec_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"mka1-mock: error: {spec}: not valid YAML")
+
+
+def test_cli_bad_fault_file_exits_non_zero_naming_the_rule(tmp_path: Path) -> None:
+    rules = tmp_path / "faults.json"
+    rules.write_text('{"faults": [{"operation": "listPrompts", "status": 413}]}')
+    result = run("--faults", str(rules), "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"mka1-mock: error: {rules}: faults[0].status: 413 is not a status listPrompts can answer"
+    )
 
 
 def test_cli_port_in_use_exits_non_zero(process: tuple[subprocess.Popen[str], str]) -> None:

@@ -107,3 +107,21 @@ def test_spec_load_names_the_path_of_a_bad_nested_schema(tmp_path: Path) -> None
     path = write(tmp_path, yaml.safe_dump(document))
     with pytest.raises(StartupError, match=r": components/schemas/Order/type: 'strin'"):
         Spec.load(path)
+
+
+def test_spec_check_is_remembered_only_for_a_valid_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MKA1_MOCK_CACHE", str(tmp_path / "cache"))
+    good = write(tmp_path, (ROOT / "openapi.yaml").read_text())
+    Spec.load(good)
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    Spec.load(good)  # remembered: still one marker
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("openapi: 3.1.0\n")
+    with pytest.raises(StartupError):
+        Spec.load(bad)
+    with pytest.raises(StartupError):  # an invalid text is checked, and refused, every time
+        Spec.load(bad)
+    assert len(list((tmp_path / "cache").iterdir())) == 1

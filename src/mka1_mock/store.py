@@ -19,7 +19,7 @@ Owner = tuple[str, "str | None"]
 Order = Literal["asc", "desc"]
 
 
-@dataclass
+@dataclass(slots=True)  # a hundred thousand of them: no per-object dict
 class Version:
     """An immutable prompt version."""
 
@@ -40,7 +40,7 @@ class Version:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Prompt:
     """A prompt and its versions; version numbers run 1..latest with no gaps."""
 
