@@ -82,8 +82,12 @@ def main() -> None:
     }
     report = {
         "machine": machine(),
-        "settings": {"connections": CONNECTIONS, "threads": THREADS, "duration_s": args.duration,
-                     "repeat": args.repeat},
+        "settings": {
+            "connections": CONNECTIONS,
+            "threads": THREADS,
+            "duration_s": args.duration,
+            "repeat": args.repeat,
+        },
         "prism": prism_note,
         "load": load,
         "extras": extras,
@@ -98,8 +102,9 @@ def main() -> None:
 def require_wrk() -> str:
     wrk = shutil.which("wrk")
     if wrk is None and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL
+        )
         wrk = shutil.which("wrk")
     if wrk is None:
         sys.exit("bench: wrk is needed (Debian: apt-get install wrk)")
@@ -115,9 +120,18 @@ def install_prism() -> tuple[str | None, str]:
             return None, "npm is not installed"
         folder.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
-            ["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund",
-             f"@stoplight/prism-cli@{PRISM_VERSION}"],
-            capture_output=True, text=True, check=False,
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(folder),
+                "--no-audit",
+                "--no-fund",
+                f"@stoplight/prism-cli@{PRISM_VERSION}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0 or not binary.exists():
             return None, f"npm install failed: {done.stderr.strip().splitlines()[-1:]}"
@@ -134,8 +148,9 @@ def free_port() -> int:
 def serving(command: list[str], timeout: float = 60) -> Iterator[str]:
     """Start a server on a free port; yield its URL once it answers; stop it."""
     port = free_port()
-    process = subprocess.Popen([*command, str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*command, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -169,19 +184,39 @@ def seed_state(url: str, count: int) -> None:
     """Reset the mock and give token "bench" prompts prompt_<i as 32 hex>, i = 1..count."""
     call(url, "POST", "/__mock/reset")
     prompts = [
-        {"owner": {"token": "bench"}, "id": f"prompt_{i:032x}", "name": f"prompt {i}",
-         "versions": [{"template": "Hello {{name}}! Welcome to {{company}}."}]}
+        {
+            "owner": {"token": "bench"},
+            "id": f"prompt_{i:032x}",
+            "name": f"prompt {i}",
+            "versions": [{"template": "Hello {{name}}! Welcome to {{company}}."}],
+        }
         for i in range(1, count + 1)
     ]
     call(url, "PUT", "/__mock/state", {"prompts": prompts})
 
 
-def run_wrk(wrk: str, url: str, script: str, duration: int, connections: int = CONNECTIONS,
-            threads: int = THREADS) -> dict[str, float]:
+def run_wrk(
+    wrk: str,
+    url: str,
+    script: str,
+    duration: int,
+    connections: int = CONNECTIONS,
+    threads: int = THREADS,
+) -> dict[str, float]:
     done = subprocess.run(
-        [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-         "-s", f"bench/lua/{script}", url],
-        capture_output=True, text=True, check=True,
+        [
+            wrk,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            f"bench/lua/{script}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     out = done.stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -211,8 +246,7 @@ def start_to_first_200(times: int = 7) -> float:
         port = free_port()
         started = time.perf_counter()
         command = [sys.executable, "-m", "mka1_mock", "--port", str(port), "--log-level", "warning"]
-        process = subprocess.Popen(command,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
         while not answers(f"http://127.0.0.1:{port}"):
             time.sleep(0.002)
         samples.append((time.perf_counter() - started) * 1000)
@@ -288,8 +322,9 @@ print(json.dumps({
 
 
 def in_process_figures() -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", IN_PROCESS], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS], capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -327,21 +362,34 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": platform.platform()}
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def print_table(report: dict[str, Any]) -> None:
     load = report["load"]
     names = list(load)
-    print("\nreq/s (p50 / p99 ms), median of", report["settings"]["repeat"], "runs,",
-          CONNECTIONS, "connections")
+    print(
+        "\nreq/s (p50 / p99 ms), median of",
+        report["settings"]["repeat"],
+        "runs,",
+        CONNECTIONS,
+        "connections",
+    )
     print(f"{'workload':28}" + "".join(f"{name:>30}" for name in names))
     for workload in WORKLOADS:
         cells = [load[name][workload] for name in names]
-        print(f"{workload:28}" + "".join(
-            f"{c['rps']:>12,.0f} ({c['p50_ms']:.1f} / {c['p99_ms']:.1f})".rjust(30)
-            for c in cells))
+        print(
+            f"{workload:28}"
+            + "".join(
+                f"{c['rps']:>12,.0f} ({c['p50_ms']:.1f} / {c['p99_ms']:.1f})".rjust(30)
+                for c in cells
+            )
+        )
     print("\n" + json.dumps({"extras": report["extras"], "ratios": report["ratios"]}, indent=2))
     if report["prism"] and PRISM not in load:
         print("Prism:", report["prism"])

@@ -104,16 +104,21 @@ def main(
         _fail(str(exc))
     bound_host, bound_port = sock.getsockname()[:2]
     click.echo(f"mka1-mock {__version__} listening on http://{bound_host}:{bound_port}", err=True)
-    # What start-up built lives as long as the process: keep it out of every GC pass, and collect
-    # less often, so that growing state does not pause answers (p99 of creates: 27 ms to ~10 ms).
-    gc.freeze()
-    gc.set_threshold(700, 10, 1000)
+    tune_gc()
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
     try:
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         # uvicorn re-raises the Ctrl-C it handled once it has shut down cleanly.
         pass
+
+
+def tune_gc() -> None:
+    """For a process that only serves the mock: what start-up built lives as long as the process,
+    so keep it out of every GC pass, and make full collections rarer, so that growing state does
+    not pause answers (createPrompt p99 under load: 27 ms to about 10 ms)."""
+    gc.freeze()
+    gc.set_threshold(700, 10, 1000)
 
 
 def _latency(value: str | None) -> tuple[int, int] | None:
