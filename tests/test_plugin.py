@@ -548,3 +548,11 @@ def test_plugin_marker_passes_strict_markers(pytester: pytest.Pytester) -> None:
     result = run(pytester, "--strict-markers")
 
     result.assert_outcomes(passed=1)
+
+
+def test_plugin_bad_ini_seed_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nmka1_mock_seed = seven\n")
+    pytester.makepyfile("def test_uses(mka1_mock):\n    assert mka1_mock.url\n")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*mka1_mock_seed must be a whole number, not 'seven'*"])

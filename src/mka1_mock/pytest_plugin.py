@@ -33,14 +33,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mka1_mock_seed", "Seed for repeatable IDs.")
 
 
+SETTINGS = pytest.StashKey[Settings]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
+    config.stash[SETTINGS] = _settings(config)  # a bad option or ini value stops the run here
 
 
 @pytest.fixture(scope="session")
 def mka1_mock_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     """One real mka1-mock per test session (and per xdist worker)."""
-    with MockServer(_settings(pytestconfig)) as server:
+    with MockServer(pytestconfig.stash[SETTINGS]) as server:
         yield server
 
 
@@ -66,8 +70,13 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 def _settings(config: pytest.Config) -> Settings:
     spec = config.getoption("mka1_mock_spec") or config.getini("mka1_mock_spec") or None
     seed = config.getoption("mka1_mock_seed")
-    if seed is None and config.getini("mka1_mock_seed"):
-        seed = int(config.getini("mka1_mock_seed"))
+    if seed is None and (value := config.getini("mka1_mock_seed")):
+        try:
+            seed = int(value)
+        except ValueError:
+            raise pytest.UsageError(
+                f"mka1_mock_seed must be a whole number, not {value!r}"
+            ) from None
     fixtures = [*config.getini("mka1_mock_fixtures"), *config.getoption("mka1_mock_fixtures")]
     return Settings(
         port=0,
