@@ -127,7 +127,7 @@ class Pipeline:
                 response = await self._inject(fault, operation, None)
             else:
                 await _pause(self.mock.faults.delay(fault))
-                response = await self._answer(request, operation, owner, check)
+                response = await self._answer(check, owner)
                 if response.status_code < 300 and (
                     after := self._fault(request, operation, owner, "after")
                 ):
@@ -137,7 +137,7 @@ class Pipeline:
             request_errors = error.details if error.status < 500 else ()
             response = json_response(error.status, error.body(), error.headers)
         except ConnectionDropped:
-            self._record(request, operation, check.body, None, (), [], 0.0, fault)
+            self._record(check, None, (), [], 0.0, fault)
             raise
         except Exception as exc:
             # A bug of the mock still gets the contract's 500 body, never a bare traceback.
@@ -146,10 +146,10 @@ class Pipeline:
             response = json_response(crash.status, crash.body())
         response_errors: list[Detail] = []
         if not (fault and fault.malformed):  # a broken body is the point of that fault
-            response, response_errors = self._self_check(check, operation, response, request)
+            response, response_errors = self._self_check(check, response)
         elapsed = (time.perf_counter() - started) * 1000
         errors = (request_errors, response_errors)
-        self._record(request, operation, check.body, response, *errors, elapsed, fault)
+        self._record(check, response, *errors, elapsed, fault)
         logger.info(
             "%s %s %s %d %.1fms",
             request.method,
@@ -160,9 +160,8 @@ class Pipeline:
         )
         return response
 
-    async def _answer(
-        self, request: Request, operation: Operation, owner: Owner | None, check: Exchange
-    ) -> Response:
+    async def _answer(self, check: Exchange, owner: Owner | None) -> Response:
+        request, operation = check.request, check.operation
         payload: Any = None
         if operation.takes_body:
             check.body = await self._read_body(request)
@@ -244,10 +243,9 @@ class Pipeline:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _self_check(
-        self, check: Exchange, operation: Operation, response: Response, request: Request
-    ) -> tuple[Response, list[Detail]]:
+    def _self_check(self, check: Exchange, response: Response) -> tuple[Response, list[Detail]]:
         """Never send a response that breaks the contract: it becomes a documented 500."""
+        request, operation = check.request, check.operation
         status = response.status_code
         if not self.mock.settings.validation or (
             isinstance(response, JSONAnswer)
@@ -275,15 +273,14 @@ class Pipeline:
 
     def _record(
         self,
-        request: Request,
-        operation: Operation,
-        body: bytes | None,
+        check: Exchange,
         response: Response | None,
         request_errors: Sequence[Detail],
         response_errors: Sequence[Detail],
         elapsed: float,
         fault: Fault | None,
     ) -> None:
+        request, operation, body = check.request, check.operation, check.body
         if self.admin:
             return
         entry = Entry(
