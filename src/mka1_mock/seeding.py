@@ -35,7 +35,6 @@ def fixture_files(paths: Iterable[Path]) -> Iterator[Path]:
 @cache
 def admin_validator() -> Validator:
     """The admin spec's validator (it holds the ``State`` schema), made once, when first needed."""
-
     from . import validation  # openapi-core and jsonschema: imported when needed, not at start
 
     return validation.Validator(admin_spec())
