@@ -125,8 +125,7 @@ class Store:
         with self._lock:
             taken = set() if replace else {i for _, p in self for i in (p.id, *p.version_ids)}
             items = data["prompts"]
-            for index, item in enumerate(items):
-                _check_seed(item, f"{where}prompts[{index}]", taken)
+            check_seeds(data, where, taken)
             if replace:
                 self.reset()
             for item in items:
@@ -278,6 +277,14 @@ class Store:
         with self._lock:
             items = [(o, p) for o, shelf in self._shelves.items() for p in shelf.by_id.values()]
         return iter(items)
+
+
+def check_seeds(data: Mapping[str, Any], where: str = "", taken: set[str] | None = None) -> None:
+    """Raise a 400 for schema-valid seed data that is still inconsistent (see ``_check_seed``);
+    ``taken`` holds the IDs already in use."""
+    taken = set() if taken is None else taken
+    for index, item in enumerate(data["prompts"]):
+        _check_seed(item, f"{where}prompts[{index}]", taken)
 
 
 def _check_seed(item: Mapping[str, Any], where: str, taken: set[str]) -> None:
