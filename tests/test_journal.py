@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
@@ -113,6 +114,15 @@ def test_ring_iteration_is_a_snapshot() -> None:
     assert list(iterator) == [1, 2, 3]
 
 
+def run_together(worker: Callable[[int], None], threads: int) -> None:
+    """Run ``worker(0..threads-1)`` on their own threads and wait for all of them."""
+    workers = [threading.Thread(target=worker, args=(name,)) for name in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+
+
 def test_ring_loses_nothing_under_concurrent_appends() -> None:
     threads, per_thread = 8, 500
     ring: Ring[tuple[int, int]] = Ring(threads * per_thread)
@@ -123,11 +133,7 @@ def test_ring_loses_nothing_under_concurrent_appends() -> None:
         for index in range(per_thread):
             ring.append((name, index))
 
-    workers = [threading.Thread(target=worker, args=(name,)) for name in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_together(worker, threads)
 
     items = list(ring)
     assert len(ring) == threads * per_thread
@@ -148,11 +154,7 @@ def test_ring_stays_bounded_under_concurrent_appends() -> None:
             ring.append((name, index))
             lengths.append(len(ring))
 
-    workers = [threading.Thread(target=worker, args=(name,)) for name in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_together(worker, threads)
 
     items = list(ring)
     assert max(lengths) == size
