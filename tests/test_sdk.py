@@ -618,24 +618,28 @@ def test_delete_confirms_and_removes_prompt(sdk: SDK) -> None:
     assert [prompt.id for prompt in sdk.llm.prompts.list().data] == [kept.id]
 
 
-def test_delete_makes_every_operation_on_the_id_404(sdk: SDK) -> None:
-    doomed = sdk.llm.prompts.create(name="doomed", template="t")
-    sdk.llm.prompts.delete(id=doomed.id)
-    prompts = sdk.llm.prompts
+def assert_every_call_on_the_id_is_404(prompts: Any, prompt_id: str) -> None:
+    """All seven operations that take a prompt ID answer 404 naming ``id``."""
     calls: list[Callable[[], object]] = [
-        lambda: prompts.get(id=doomed.id),
-        lambda: prompts.update(id=doomed.id, name="x"),
-        lambda: prompts.delete(id=doomed.id),
-        lambda: prompts.create_version(id=doomed.id, template="t2"),
-        lambda: prompts.list_versions(id=doomed.id),
-        lambda: prompts.get_version(id=doomed.id, version=1),
-        lambda: prompts.rollback(id=doomed.id, version=1),
+        lambda: prompts.get(id=prompt_id),
+        lambda: prompts.update(id=prompt_id, name="x"),
+        lambda: prompts.delete(id=prompt_id),
+        lambda: prompts.create_version(id=prompt_id, template="t2"),
+        lambda: prompts.list_versions(id=prompt_id),
+        lambda: prompts.get_version(id=prompt_id, version=1),
+        lambda: prompts.rollback(id=prompt_id, version=1),
     ]
-
     for call in calls:
         with pytest.raises(SDKDefaultError) as caught:
             call()
         assert api_error(caught.value, 404)["param"] == "id"
+
+
+def test_delete_makes_every_operation_on_the_id_404(sdk: SDK) -> None:
+    doomed = sdk.llm.prompts.create(name="doomed", template="t")
+    sdk.llm.prompts.delete(id=doomed.id)
+    prompts = sdk.llm.prompts
+    assert_every_call_on_the_id_is_404(prompts, doomed.id)
 
 
 def test_delete_with_deleted_after_cursor_is_400_naming_after(sdk: SDK) -> None:
@@ -655,20 +659,7 @@ def test_tenancy_other_token_gets_404_for_every_operation(connect: Connect) -> N
     owner, stranger = connect(TOKEN), connect(OTHER_TOKEN)
     created = owner.llm.prompts.create(name="mine", template="t")
     prompts = stranger.llm.prompts
-    calls: list[Callable[[], object]] = [
-        lambda: prompts.get(id=created.id),
-        lambda: prompts.update(id=created.id, name="stolen"),
-        lambda: prompts.delete(id=created.id),
-        lambda: prompts.create_version(id=created.id, template="t2"),
-        lambda: prompts.list_versions(id=created.id),
-        lambda: prompts.get_version(id=created.id, version=1),
-        lambda: prompts.rollback(id=created.id, version=1),
-    ]
-
-    for call in calls:
-        with pytest.raises(SDKDefaultError) as caught:
-            call()
-        assert api_error(caught.value, 404)["param"] == "id"
+    assert_every_call_on_the_id_is_404(prompts, created.id)
     fetched = owner.llm.prompts.get(id=created.id)
     assert (fetched.name, fetched.latest_version) == ("mine", 1)
 
