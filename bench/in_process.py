@@ -5,10 +5,10 @@ import json
 import statistics
 import time
 
-from starlette.datastructures import Headers, QueryParams
-
 from mka1_mock import create_app
+from mka1_mock.exchange import Answer, Exchange
 from mka1_mock.server import MockServer
+from mka1_mock.store import Owner
 
 
 def median_us(n, work, *args):
@@ -30,57 +30,68 @@ with MockServer() as server:
     reset = median_us(2000, server.prepare)
 
 app = create_app()
-mock = app.state.mock
-pipeline = next(
-    r.app.pipeline for r in app.routes if getattr(r, "path", "") == "/api/v1/llm/prompts/{id}"
+session = app.state.session
+checker = next(
+    r.app.pipeline.checker
+    for r in app.routes
+    if getattr(r, "path", "") == "/api/v1/llm/prompts/{id}"
 )
-ops = {o.operation_id: o for o in mock.spec.operations}
-owner = ("bench", None)
+ops = {o.operation_id: o for o in session.spec.operations}
+owner = Owner("bench")
 for i in range(1000):
-    prompt = mock.store.create(owner, name=f"p{i}", template="Hello {{name}}! " * 64)
-headers = Headers({"authorization": "Bearer bench"})
+    prompt = session.store.create(owner, name=f"p{i}", template="Hello {{name}}! " * 64)
 cost = {}
 cases = {
     "getPrompt": (
-        QueryParams(""),
+        "",
         {"id": prompt.id},
         None,
         200,
         prompt.as_dict() | {"active_template": "t"},
     ),
     "createPrompt": (
-        QueryParams(""),
+        "",
         {},
         {"name": "n", "template": "Hello {{name}}! " * 64},
         201,
         prompt.as_dict() | {"version": prompt.versions[0].as_dict()},
     ),
     "updatePrompt": (
-        QueryParams(""),
+        "",
         {"id": prompt.id},
         {"name": "renamed"},
         200,
         prompt.as_dict(),
     ),
     "listPrompts": (
-        QueryParams("limit=20"),
+        "limit=20",
         {},
         None,
         200,
         {
             "object": "list",
-            "data": [p.as_dict() for p in mock.store.page(owner, 20, "desc")[0]],
+            "data": [p.as_dict() for p in session.store.page(owner, 20, "desc")[0]],
             "has_more": True,
         },
     ),
 }
-for name, (query, path, body, status, answer) in cases.items():
-    op = ops[name]
-    assert pipeline.fast.request(op, query, headers, path, body) is not None
-    assert pipeline.fast.response(op, status, answer)
+for name, (query, path, body, status, data) in cases.items():
+    scope = {
+        "type": "http",
+        "method": ops[name].method,
+        "path": "/",
+        "query_string": query.encode(),
+        "headers": [(b"authorization", b"Bearer bench")],
+        "path_params": path,
+    }
+    exchange = Exchange(scope, None, ops[name])
+    exchange.payload = body
+    answer = Answer.json(status, data)
+    assert checker.compiled.plans[name].read(exchange) is not None
+    assert checker.response(exchange, answer) == []
     cost[name] = {
-        "request_us": median_us(5000, pipeline.fast.request, op, query, headers, path, body),
-        "response_us": median_us(5000, pipeline.fast.response, op, status, answer),
+        "request_us": median_us(5000, checker.request, exchange),
+        "response_us": median_us(5000, checker.response, exchange, answer),
     }
 
 
@@ -91,7 +102,7 @@ def rss_kib():
 
 
 memory_app = create_app()
-store = memory_app.state.mock.store
+store = memory_app.state.session.store
 before = rss_kib()
 for i in range(100_000):
     prompt = store.create(

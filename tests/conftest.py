@@ -9,7 +9,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from mka1_mock import Mock, create_app
+from mka1_mock import Session, create_app
 from mka1_mock.server import MockServer
 
 pytest_plugins = ["pytester"]
@@ -37,18 +37,20 @@ def app() -> Starlette:
 
 
 @pytest.fixture
-def mock(app: Starlette) -> Mock:
+def session(app: Starlette) -> Session:
     """The app's state: store, violations, settings."""
-    state: Mock = app.state.mock
+    state: Session = app.state.session
     return state
 
 
 @pytest.fixture
-def client(app: Starlette, mock: Mock) -> Iterator[TestClient]:
+def client(app: Starlette, session: Session) -> Iterator[TestClient]:
     """An authenticated client; each test also proves no response broke the contract."""
     with TestClient(app, headers=AUTH) as test_client:
         yield test_client
-    assert list(mock.violations) == [], "the mock sent (and replaced) a contract-breaking response"
+    assert list(session.violations) == [], (
+        "the mock sent (and replaced) a contract-breaking response"
+    )
 
 
 @pytest.fixture
@@ -75,6 +77,6 @@ def live_server() -> Iterator[MockServer]:
 @pytest.fixture
 def server(live_server: MockServer) -> MockServer:
     """The live server with empty state and no recorded violations."""
-    live_server.mock.store.reset()
-    live_server.mock.violations.clear()
+    live_server.session.store.reset()
+    live_server.session.violations.clear()
     return live_server

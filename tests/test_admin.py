@@ -21,7 +21,7 @@ from openapi_spec_validator import validate
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from mka1_mock import Mock, Settings, create_app
+from mka1_mock import Session, Settings, create_app
 from mka1_mock.handlers import Call
 from mka1_mock.handlers.prompts import HANDLERS, get_prompt
 
@@ -67,8 +67,8 @@ def schema_errors(component: str, data: Any) -> list[str]:
     return [f"{list(error.absolute_path)}: {error.message}" for error in checker.iter_errors(data)]
 
 
-def mock_of(app: Starlette) -> Mock:
-    state: Mock = app.state.mock
+def mock_of(app: Starlette) -> Session:
+    state: Session = app.state.session
     return state
 
 
@@ -284,8 +284,8 @@ def test_reset_empties_state_journal_and_releases_the_clock(
 
 
 def test_reset_empties_the_violations() -> None:
-    def drops_the_name(mock: Mock, call: Call) -> dict[str, Any]:
-        data = get_prompt(mock, call)
+    def drops_the_name(session: Session, call: Call) -> dict[str, Any]:
+        data = get_prompt(session, call)
         del data["name"]
         return data
 
@@ -900,8 +900,8 @@ def test_violations_are_empty_normally(make: Callable[..., TestClient]) -> None:
 
 
 def test_violations_list_a_broken_handler_and_its_journal_entry_blames_the_mock() -> None:
-    def drops_the_name(mock: Mock, call: Call) -> dict[str, Any]:
-        data = get_prompt(mock, call)
+    def drops_the_name(session: Session, call: Call) -> dict[str, Any]:
+        data = get_prompt(session, call)
         del data["name"]
         return data
 
@@ -932,7 +932,7 @@ def test_violations_list_a_broken_handler_and_its_journal_entry_blames_the_mock(
 
 
 def test_a_crashing_handler_is_journaled_without_request_or_response_errors() -> None:
-    def crashes(mock: Mock, call: Call) -> dict[str, Any]:
+    def crashes(session: Session, call: Call) -> dict[str, Any]:
         raise RuntimeError("boom")
 
     app = create_app(handlers=HANDLERS | {"listPrompts": crashes})

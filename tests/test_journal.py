@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
-from mka1_mock import Mock, Settings, create_app
+from mka1_mock import Session, Settings, create_app
 from mka1_mock.errors import Detail
-from mka1_mock.journal import Ring, Violation, violation_report
+from mka1_mock.journal import Ring, Violation, failure_report
 
 from .conftest import AUTH, PROMPTS
 
@@ -18,7 +18,7 @@ def test_journal_keeps_the_newest_1000_of_10000_requests() -> None:
     # One run of 10,000 requests: the cost is per request, so a smaller journal would not help.
     assert Settings().journal_size == 1000
     app = create_app(Settings())
-    mock: Mock = app.state.mock
+    session: Session = app.state.session
     statuses = set()
     with TestClient(app, headers=AUTH) as client:
         for i in range(10_000):
@@ -27,17 +27,17 @@ def test_journal_keeps_the_newest_1000_of_10000_requests() -> None:
         listed = client.get("/__mock/requests").json()["data"]
 
     assert statuses == {200}
-    assert len(mock.journal) == 1000
+    assert len(session.journal) == 1000
     newest = [f"n{i}" for i in range(9000, 10_000)]
-    assert [entry.headers["x-on-behalf-of"] for entry in mock.journal] == newest
+    assert [entry.headers["x-on-behalf-of"] for entry in session.journal] == newest
     assert [entry["headers"]["x-on-behalf-of"] for entry in listed] == newest
     assert all(entry["query"] == {"limit": "1"} for entry in listed)
-    assert list(mock.violations) == []
+    assert list(session.violations) == []
 
 
 def test_journal_size_setting_bounds_the_journal() -> None:
     app = create_app(Settings(journal_size=5))
-    mock: Mock = app.state.mock
+    session: Session = app.state.session
     with TestClient(app, headers=AUTH) as client:
         for i in range(8):
             client.get(PROMPTS, headers={"X-On-Behalf-Of": f"n{i}"})
@@ -48,7 +48,7 @@ def test_journal_size_setting_bounds_the_journal() -> None:
         client.get(PROMPTS)
         after_clear = client.get("/__mock/requests").json()["data"]
 
-    assert len(mock.journal) == 1
+    assert len(session.journal) == 1
     assert [entry["operation_id"] for entry in listed] == ["listPrompts"] * 4 + ["createPrompt"]
     assert [entry["headers"].get("x-on-behalf-of") for entry in listed[:4]] == [
         "n4",
@@ -58,7 +58,7 @@ def test_journal_size_setting_bounds_the_journal() -> None:
     ]
     assert [entry["headers"]["x-on-behalf-of"] for entry in lists] == ["n4", "n5", "n6", "n7"]
     assert [entry["operation_id"] for entry in after_clear] == ["listPrompts"]
-    assert list(mock.violations) == []
+    assert list(session.violations) == []
 
 
 # --- Ring ---------------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_violation_as_dict_and_text() -> None:
     )
 
 
-def test_violation_report_counts_and_lists_every_violation() -> None:
+def test_failure_report_counts_and_lists_every_violation() -> None:
     violations = [
         Violation("getPrompt", "GET", "/p/1", 200, (Detail("response.body.name", "is required"),)),
         Violation(
@@ -207,7 +207,7 @@ def test_violation_report_counts_and_lists_every_violation() -> None:
         ),
     ]
 
-    report = violation_report(violations)
+    report = failure_report(violations, [])
 
     assert report == (
         "mka1-mock sent 2 response(s) that broke openapi.yaml (each was replaced by a 500):\n"
@@ -218,8 +218,8 @@ def test_violation_report_counts_and_lists_every_violation() -> None:
     )
 
 
-def test_violation_report_of_a_violation_without_details() -> None:
-    report = violation_report([Violation("(none)", "PATCH", "/x", 405, ())])
+def test_failure_report_of_a_violation_without_details() -> None:
+    report = failure_report([Violation("(none)", "PATCH", "/x", 405, ())], [])
 
     assert report.splitlines() == [
         "mka1-mock sent 1 response(s) that broke openapi.yaml (each was replaced by a 500):",
@@ -227,12 +227,12 @@ def test_violation_report_of_a_violation_without_details() -> None:
     ]
 
 
-def test_violation_report_of_a_real_violation_names_the_operation_and_field() -> None:
+def test_failure_report_of_a_real_violation_names_the_operation_and_field() -> None:
     from mka1_mock.handlers import Call
     from mka1_mock.handlers.prompts import HANDLERS, get_prompt
 
-    def drops_the_name(mock: Mock, call: Call) -> dict[str, object]:
-        data = get_prompt(mock, call)
+    def drops_the_name(session: Session, call: Call) -> dict[str, object]:
+        data = get_prompt(session, call)
         del data["name"]
         return data
 
@@ -241,7 +241,7 @@ def test_violation_report_of_a_real_violation_names_the_operation_and_field() ->
         prompt_id = client.post(PROMPTS, json={"name": "a", "template": "t"}).json()["id"]
         assert client.get(f"{PROMPTS}/{prompt_id}").status_code == 500
 
-    report = violation_report(list(app.state.mock.violations))
+    report = failure_report(list(app.state.session.violations), [])
 
     assert report.splitlines()[0].startswith("mka1-mock sent 1 response(s)")
     assert f"GET {PROMPTS}/{prompt_id} (getPrompt) answered 200:" in report.splitlines()

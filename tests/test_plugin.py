@@ -141,7 +141,7 @@ def test_plugin_resets_state_journal_and_clock_between_tests(pytester: pytest.Py
         def test_second(mka1_mock):
             assert mka1_mock.requests() == []
             assert mka1_mock.export() == {"prompts": []}
-            assert mka1_mock.mock.clock.frozen is False
+            assert mka1_mock.session.clock.frozen is False
             before = datetime.now(timezone.utc).replace(microsecond=0)
 
             created = create_one_and_list(mka1_mock)
@@ -296,7 +296,7 @@ def test_plugin_marker_now_freezes_the_clock(pytester: pytest.Pytester) -> None:
             assert created["version"]["created_at"] == NOW
             [entry] = mka1_mock.requests("createPrompt")
             assert entry.response["created_at"] == NOW
-            assert mka1_mock.mock.clock.frozen is True
+            assert mka1_mock.session.clock.frozen is True
 
 
         @pytest.mark.mka1_mock(now=datetime(2026, 3, 15, 12, 30, tzinfo=timezone.utc))
@@ -359,8 +359,8 @@ def test_plugin_fails_a_passing_test_whose_mock_broke_the_contract(
         from mka1_mock.settings import Settings
 
 
-        def drops_the_name(mock, call):
-            data = get_prompt(mock, call)
+        def drops_the_name(session, call):
+            data = get_prompt(session, call)
             del data["name"]
             return data
 
@@ -541,7 +541,7 @@ def test_plugin_marker_passes_strict_markers(pytester: pytest.Pytester) -> None:
 
         @pytest.mark.mka1_mock(seed=1)
         def test_marked(mka1_mock):
-            assert mka1_mock.mock.ids.seed == 1
+            assert mka1_mock.session.ids.seed == 1
         """
     )
 

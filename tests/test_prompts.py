@@ -19,7 +19,7 @@ import yaml
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from mka1_mock import Mock, Settings, create_app
+from mka1_mock import Session, Settings, create_app
 
 from .conftest import AUTH, PROMPTS, SDK_OPERATIONS
 
@@ -76,7 +76,7 @@ def clock(shared: tuple[Starlette, TickClock]) -> TickClock:
 @pytest.fixture
 def app(shared: tuple[Starlette, TickClock], clock: TickClock) -> Starlette:
     """Overrides conftest's ``app``: the module's app, emptied, with its clock rewound."""
-    state: Mock = shared[0].state.mock
+    state: Session = shared[0].state.session
     state.store.reset()
     state.violations.clear()
     return shared[0]
@@ -672,11 +672,12 @@ def test_tenancy_lists_show_only_own_prompts(client: TestClient, owner: str, str
     assert ids_of(client, OWNERS[stranger]) == [theirs.json()["id"]]
 
 
-def test_tenancy_foreign_after_is_400_after(client: TestClient) -> None:
+def test_tenancy_foreign_after_is_404_after(client: TestClient) -> None:
     theirs = client.post(PROMPTS, json={"name": "b", "template": "t"}, headers=OWNERS["user-1"])
     client.post(PROMPTS, json={"name": "a", "template": "t"})
     response = client.get(PROMPTS, params={"after": theirs.json()["id"]})
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert response.json()["error"]["type"] == "not_found_error"
     assert response.json()["error"]["param"] == "after"
 
 
@@ -835,10 +836,10 @@ def test_list_order_ignores_updates(client: TestClient, five: list[str]) -> None
     assert ids_of(client, order="asc") == five
 
 
-def test_list_after_a_deleted_prompt_is_400_after(client: TestClient, five: list[str]) -> None:
+def test_list_after_a_deleted_prompt_is_404_after(client: TestClient, five: list[str]) -> None:
     client.delete(url(five[2]))
     response = client.get(PROMPTS, params={"after": five[2]})
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json()["error"]["param"] == "after"
     assert ids_of(client, order="asc", after=five[1]) == [five[3], five[4]]
 

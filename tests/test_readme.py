@@ -30,7 +30,7 @@ def test_readme_test_command_is_what_ci_runs() -> None:
 def test_readme_sdk_example_runs_against_a_real_server(server: MockServer) -> None:
     example = code_block("python", "sdk.llm.prompts.rollback")
     exec(example.replace("http://127.0.0.1:8000", server.url), {})
-    assert list(server.mock.violations) == []
+    assert list(server.session.violations) == []
 
 
 def test_readme_mock_server_example_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from mka1_mock import Mock, Settings, create_app
+from mka1_mock import Session, Settings, create_app
 
 from .conftest import AUTH, PROMPTS
 
@@ -57,7 +57,7 @@ class StepClock:
 
 
 def _fresh(app: Starlette) -> Starlette:
-    state: Mock = app.state.mock
+    state: Session = app.state.session
     state.store.reset()
     state.violations.clear()
     return app
@@ -85,7 +85,7 @@ def small(small_app: Starlette) -> Iterator[TestClient]:
     _fresh(small_app)
     with TestClient(small_app, headers=AUTH) as test_client:
         yield test_client
-    assert list(small_app.state.mock.violations) == []
+    assert list(small_app.state.session.violations) == []
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +94,11 @@ def keyed_app() -> Starlette:
 
 
 @pytest.fixture
-def anonymous(app: Starlette, mock: Mock) -> Iterator[TestClient]:
+def anonymous(app: Starlette, session: Session) -> Iterator[TestClient]:
     """A client of the same app that sends no Authorization header."""
     with TestClient(app) as test_client:
         yield test_client
-    assert list(mock.violations) == []
+    assert list(session.violations) == []
 
 
 @pytest.fixture
@@ -290,10 +290,10 @@ BAD_REQUESTS = [
                  ["query.limit", "query.order"], id="list-limit-and-order-bad"),
     pytest.param("GET", CREATE, {"params": {"after": ""}}, "after", ["query.after"],
                  id="list-after-empty"),
-    pytest.param("GET", CREATE, {"params": {"after": UNKNOWN_ID}}, "after", None,
-                 id="list-after-unknown"),
-    pytest.param("GET", CREATE, {"params": {"after": "not-an-id"}}, "after", None,
+    pytest.param("GET", CREATE, {"params": {"after": "not-an-id"}}, "after", ["query.after"],
                  id="list-after-garbage"),
+    pytest.param("GET", CREATE, {"params": {"after": "0"}}, "after", ["query.after"],
+                 id="list-after-zero"),
     # listPromptVersions
     pytest.param("GET", VERSIONS, {"params": {"limit": "0"}}, "limit", ["query.limit"],
                  id="versions-limit-0"),
@@ -357,6 +357,15 @@ def test_bad_request_is_400_and_changes_nothing(
     before = snapshot(client)
     response = send(client, method, path, prompt["id"], **kwargs)
     assert_400(response, param, locations)
+    assert snapshot(client) == before
+
+
+def test_unknown_after_is_404_naming_after(client: TestClient, prompt: dict[str, Any]) -> None:
+    before = snapshot(client)
+    response = client.get(PROMPTS, params={"after": UNKNOWN_ID})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert (error["type"], error["param"], error["details"]) == ("not_found_error", "after", [])
     assert snapshot(client) == before
 
 
@@ -612,14 +621,14 @@ def test_auth_missing_header_is_401_on_every_operation(
         pytest.param("", id="empty-header"),
     ],
 )
-def test_auth_bad_header_is_401(anonymous: TestClient, mock: Mock, value: str) -> None:
+def test_auth_bad_header_is_401(anonymous: TestClient, session: Session, value: str) -> None:
     response = anonymous.post(
         PROMPTS, json={"name": "n", "template": "t"}, headers={"Authorization": value}
     )
     error = assert_error(response, 401, "authentication_error")
     assert [d["location"] for d in error["details"]] == ["header.Authorization"]
     assert all(is_plain(d["message"]) for d in error["details"])
-    assert list(mock.store) == []
+    assert list(session.store) == []
 
 
 @pytest.mark.parametrize(
@@ -653,11 +662,11 @@ def test_auth_scheme_is_case_insensitive(anonymous: TestClient, value: str) -> N
     ],
 )  # fmt: skip
 def test_auth_is_checked_first(
-    anonymous: TestClient, mock: Mock, method: str, path: str, kwargs: dict[str, Any]
+    anonymous: TestClient, session: Session, method: str, path: str, kwargs: dict[str, Any]
 ) -> None:
     response = send(anonymous, method, path, UNKNOWN_ID, **kwargs)
     assert_error(response, 401, "authentication_error")
-    assert list(mock.store) == []
+    assert list(session.store) == []
 
 
 def test_auth_is_checked_before_body_size(small_app: Starlette) -> None:
@@ -665,7 +674,7 @@ def test_auth_is_checked_before_body_size(small_app: Starlette) -> None:
     with TestClient(small_app) as anonymous:
         response = anonymous.post(PROMPTS, **raw(b'{"name": "' + b"x" * 500 + b'"}'))
     assert_error(response, 401, "authentication_error")
-    assert list(small_app.state.mock.store) == []
+    assert list(small_app.state.session.store) == []
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The official MKA1 SDK (``meetkai-mka1``) against a real uvicorn mock: all 9 Prompts operations.
 
 Every test talks HTTP through ``from mka1 import SDK`` exactly as a user would, and ends by
-checking that the mock sent no contract-breaking response (``server.mock.violations``).
+checking that the mock sent no contract-breaking response (``server.session.violations``).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def locations(error: dict[str, Any]) -> list[str]:
 def _contract_kept(server: MockServer) -> Iterator[None]:
     """Every test ends with the mock having sent nothing that breaks ``openapi.yaml``."""
     yield
-    assert [v.as_dict() for v in server.mock.violations] == []
+    assert [v.as_dict() for v in server.session.violations] == []
 
 
 @pytest.fixture
@@ -642,14 +642,14 @@ def test_delete_makes_every_operation_on_the_id_404(sdk: SDK) -> None:
     assert_every_call_on_the_id_is_404(prompts, doomed.id)
 
 
-def test_delete_with_deleted_after_cursor_is_400_naming_after(sdk: SDK) -> None:
+def test_delete_with_deleted_after_cursor_is_404_naming_after(sdk: SDK) -> None:
     doomed = sdk.llm.prompts.create(name="doomed", template="t")
     sdk.llm.prompts.delete(id=doomed.id)
 
     with pytest.raises(SDKDefaultError) as caught:
         sdk.llm.prompts.list(after=doomed.id)
 
-    assert api_error(caught.value, 400)["param"] == "after"
+    assert api_error(caught.value, 404)["param"] == "after"
 
 
 # --------------------------------------------------------------------------- tenancy
@@ -691,7 +691,7 @@ def test_tenancy_lists_are_separate(connect: Connect) -> None:
     assert bob.llm.prompts.list(x_on_behalf_of="u1").data == []
 
 
-def test_tenancy_other_owners_id_as_after_is_400_naming_after(connect: Connect) -> None:
+def test_tenancy_other_owners_id_as_after_is_404_naming_after(connect: Connect) -> None:
     alice, bob = connect(TOKEN), connect(OTHER_TOKEN)
     alice.llm.prompts.create(name="a", template="t")
     bob_id = bob.llm.prompts.create(name="b", template="t").id
@@ -699,7 +699,7 @@ def test_tenancy_other_owners_id_as_after_is_400_naming_after(connect: Connect) 
     with pytest.raises(SDKDefaultError) as caught:
         alice.llm.prompts.list(after=bob_id)
 
-    assert api_error(caught.value, 400)["param"] == "after"
+    assert api_error(caught.value, 404)["param"] == "after"
 
 
 # --------------------------------------------------------------------------- errors
@@ -715,13 +715,13 @@ def test_errors_list_limit_out_of_range_is_400_naming_limit(sdk: SDK, limit: int
     assert locations(error) == ["query.limit"]
 
 
-def test_errors_list_unknown_after_is_400_naming_after(sdk: SDK) -> None:
+def test_errors_list_unknown_after_is_404_naming_after(sdk: SDK) -> None:
     sdk.llm.prompts.create(name="p", template="t")
 
     with pytest.raises(SDKDefaultError) as caught:
         sdk.llm.prompts.list(after=UNKNOWN_ID, retries=NO_RETRIES)
 
-    assert api_error(caught.value, 400)["param"] == "after"
+    assert api_error(caught.value, 404)["param"] == "after"
 
 
 def test_errors_list_versions_limit_above_100_is_400_naming_limit(sdk: SDK) -> None:
@@ -827,8 +827,8 @@ def test_errors_rejected_token_is_401(connect: Connect) -> None:
             bad.llm.prompts.list(retries=NO_RETRIES)
         api_error(caught.value, 401)
 
-        assert [prompt.id for _, prompt in guarded.mock.store] == [created.id]
-        assert [v.as_dict() for v in guarded.mock.violations] == []
+        assert [prompt.id for _, prompt in guarded.session.store] == [created.id]
+        assert [v.as_dict() for v in guarded.session.violations] == []
 
 
 def test_errors_missing_token_is_401(connect: Connect) -> None:

@@ -38,7 +38,7 @@ T = TypeVar("T")
 def _contract_kept(server: MockServer) -> Iterator[None]:
     """Every test ends with the mock having sent nothing that breaks ``openapi.yaml``."""
     yield
-    assert [v.as_dict() for v in server.mock.violations] == []
+    assert [v.as_dict() for v in server.session.violations] == []
 
 
 @asynccontextmanager

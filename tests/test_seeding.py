@@ -52,7 +52,7 @@ def test_seeding_shipped_fixtures_serve_the_docs_examples() -> None:
     assert classifier["updated_at"] == "2026-03-16T09:00:00Z"
     assert greeting["rendered_template"] == "Hello, Alice! Welcome to Acme."
     assert hidden.status_code == 404  # the greeting belongs to demo-key acting for user_123
-    assert list(app.state.mock.violations) == []
+    assert list(app.state.session.violations) == []
 
 
 def test_seeding_folder_reads_json_and_yaml_in_name_order(tmp_path: Path) -> None:

@@ -9,18 +9,18 @@ from starlette.testclient import TestClient
 from mka1_mock import create_app
 from mka1_mock.handlers import Call
 from mka1_mock.handlers.prompts import HANDLERS, get_prompt
-from mka1_mock.mock import Mock
+from mka1_mock.session import Session
 
 from .conftest import AUTH, PROMPTS
 
 
-def drops_the_name(mock: Mock, call: Call) -> dict[str, Any]:
-    data = get_prompt(mock, call)
+def drops_the_name(session: Session, call: Call) -> dict[str, Any]:
+    data = get_prompt(session, call)
     del data["name"]
     return data
 
 
-def crashes(mock: Mock, call: Call) -> dict[str, Any]:
+def crashes(session: Session, call: Call) -> dict[str, Any]:
     raise RuntimeError("boom")
 
 
@@ -37,14 +37,14 @@ def test_selfcheck_contract_breaking_response_becomes_500() -> None:
     assert error["param"] is None
     assert "getPrompt" in error["message"]
     assert {"location": "response.body.name", "message": "is required"} in error["details"]
-    [violation] = list(app.state.mock.violations)
+    [violation] = list(app.state.session.violations)
     assert violation.operation_id == "getPrompt"
     assert violation.status == 200
     assert violation.path == f"{PROMPTS}/{created['id']}"
 
 
 def test_selfcheck_undeclared_status_is_a_violation() -> None:
-    def teapot(mock: Mock, call: Call) -> dict[str, Any]:
+    def teapot(session: Session, call: Call) -> dict[str, Any]:
         from mka1_mock.errors import ApiError
 
         class Teapot(ApiError):
@@ -58,7 +58,7 @@ def test_selfcheck_undeclared_status_is_a_violation() -> None:
 
     assert response.status_code == 500
     assert "418 is not a status this operation declares" in response.json()["error"]["message"]
-    assert len(app.state.mock.violations) == 1
+    assert len(app.state.session.violations) == 1
 
 
 def test_selfcheck_crashing_handler_is_a_documented_500_and_changes_nothing() -> None:
@@ -73,4 +73,4 @@ def test_selfcheck_crashing_handler_is_a_documented_500_and_changes_nothing() ->
         "deletePrompt failed inside the mock: RuntimeError('boom')"
     )
     assert still_there.status_code == 200
-    assert list(app.state.mock.violations) == []
+    assert list(app.state.session.violations) == []

@@ -18,8 +18,8 @@ from mka1_mock import MockError, StartupError, __version__
 from mka1_mock.errors import Detail
 from mka1_mock.handlers import Call
 from mka1_mock.handlers.prompts import HANDLERS, get_prompt
-from mka1_mock.mock import Mock
 from mka1_mock.server import MockServer
+from mka1_mock.session import Session
 from mka1_mock.settings import Settings
 
 PROMPTS = "/api/v1/llm/prompts"
@@ -315,7 +315,7 @@ def test_same_seed_and_frozen_clock_give_byte_identical_responses() -> None:
 
     assert runs[0] == runs[1] == runs[2] == runs[3]
     statuses = [status for status, _ in runs[0]]
-    assert statuses == [201, 201, 201, 200, 200, 200, 200, 200, 200, 200, 400, 404, 200, 200]
+    assert statuses == [201, 201, 201, 200, 200, 200, 200, 200, 200, 200, 404, 404, 200, 200]
 
 
 def test_another_seed_gives_other_ids() -> None:
@@ -447,8 +447,8 @@ def test_reset_keeps_only_the_settings_fixtures() -> None:
 # --------------------------------------------------------------------------- violations
 
 
-def drops_the_name(mock: Mock, call: Call) -> dict[str, Any]:
-    data = get_prompt(mock, call)
+def drops_the_name(session: Session, call: Call) -> dict[str, Any]:
+    data = get_prompt(session, call)
     del data["name"]
     return data
 

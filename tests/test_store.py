@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mka1_mock.errors import BadRequest, NotFound
+from mka1_mock.errors import NotFound
 from mka1_mock.ids import RandomIds
 from mka1_mock.store import Owner, Prompt, Store
 
@@ -178,18 +178,18 @@ def test_store_page_orders_by_created_at_even_when_clock_goes_back() -> None:
     assert page_ids(store, 10, "asc")[0] == [early, late]
 
 
-def test_store_page_unknown_cursor_is_bad_request_after(store: Store) -> None:
+def test_store_page_unknown_cursor_is_not_found_after(store: Store) -> None:
     make(store, 2)
     for cursor in ("prompt_" + "0" * 32, ""):
-        with pytest.raises(BadRequest) as caught:
+        with pytest.raises(NotFound) as caught:
             store.page(ALICE, 10, "asc", cursor)
         assert caught.value.param == "after"
 
 
-def test_store_page_foreign_cursor_is_bad_request_after(store: Store) -> None:
+def test_store_page_foreign_cursor_is_not_found_after(store: Store) -> None:
     theirs = make(store, 1, owner=BOB)[0]
     make(store, 1)
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(NotFound) as caught:
         store.page(ALICE, 10, "desc", theirs)
     assert caught.value.param == "after"
 
@@ -256,7 +256,7 @@ def test_store_deleted_prompt_is_gone_everywhere(store: Store) -> None:
             call()
         assert caught.value.param == "id"
     assert list(store) == []
-    with pytest.raises(BadRequest):
+    with pytest.raises(NotFound):
         store.page(ALICE, 10, "asc", prompt_id)
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .app import create_app
 from .errors import ApiError, MockError, StartupError
-from .mock import Mock
+from .server import MockServer
+from .session import Session
 from .settings import Settings
 from .spec import Spec
 
 __all__ = [
     "ApiError",
-    "Mock",
     "MockError",
+    "MockServer",
+    "Session",
     "Settings",
     "Spec",
     "StartupError",

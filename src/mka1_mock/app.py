@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -11,24 +11,31 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
+from . import connection
+from .auth import BearerAuth
 from .clock import Clock, MockClock
 from .errors import NotFound, StartupError
+from .faults import FaultStage
 from .handlers import Handler
 from .handlers.admin import ADMIN_HANDLERS
 from .handlers.prompts import HANDLERS
-from .mock import Mock
-from .routing import TRANSPORT, Pipeline, spec_routes
-from .seeding import read_fault_files, read_fixtures
+from .pipeline import Pipeline, journal
+from .routing import outside, spec_routes
+from .seeding import admin_checker, read_fault_files, read_fixtures
+from .session import Session
 from .settings import Settings
 from .spec import Spec, admin_spec
+from .validation import Checker
+
+ADMIN_MAX_BODY_SIZE = 64 * 1024 * 1024
+"""Room for a whole exported state."""
 
 
 class MockApp(Starlette):
-    """Starlette, plus the server's transport in the scope, so that a fault can cut it."""
+    """Starlette, plus the connection's transport in the scope, so that a fault can cut it."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # uvicorn's send is a method of its request cycle, which holds the transport.
-        scope[TRANSPORT] = getattr(getattr(send, "__self__", None), "transport", None)
+        connection.capture(scope, send)
         await super().__call__(scope, receive, send)
 
 
@@ -37,6 +44,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     handlers: Mapping[str, Handler] = HANDLERS,
+    checker: Callable[[Spec], Checker] = Checker,
 ) -> Starlette:
     """The mock as an ASGI app; a bad spec, fixture or handler table stops it here."""
     settings = settings or Settings()
@@ -46,26 +54,35 @@ def create_app(
     _check_handlers(admin, ADMIN_HANDLERS)
     fixtures = read_fixtures(settings.fixtures)
     faults = read_fault_files(settings.fault_files, spec.operations)
-    mock = Mock(settings, spec, fixtures, MockClock(clock), faults)
-    api = Pipeline(mock, spec, handlers)
-    admin_api = Pipeline(mock, admin, ADMIN_HANDLERS, admin=True)
+    session = Session(settings, spec, fixtures, MockClock(clock), faults)
+    api = Pipeline(
+        checker(spec),
+        handlers,
+        max_body_size=settings.max_body_size,
+        auth=BearerAuth(settings.api_keys),
+        faults=FaultStage(settings.latency_ms),
+        record=journal,
+    )
+    # The admin API: no auth, no faults, no journal, and room for a whole exported state.
+    admin_api = Pipeline(admin_checker(), ADMIN_HANDLERS, max_body_size=ADMIN_MAX_BODY_SIZE)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         error = NotFound(f"No route for {request.method} {request.url.path}")
-        return api.outside(error, "NotFoundError", request)
+        answer = outside(api, session, error, "NotFoundError", request.scope)
+        return Response(answer.body, answer.status, media_type="application/json")
 
     routes = [
-        *spec_routes(spec, api),  # first: the router tries routes in order
+        *spec_routes(spec, api, session),  # first: the router tries routes in order
         _document("/openapi.json", spec.json, "application/json"),
         _document("/openapi.yaml", spec.text, "application/yaml"),
         _document("/__mock/openapi.json", admin.json, "application/json"),
-        *spec_routes(admin, admin_api),
+        *spec_routes(admin, admin_api, session),
     ]
     app = MockApp(routes=routes, exception_handlers={HTTPException: not_found})
     # A trailing slash is another path in the contract, not a redirect.
     assert isinstance(app.router, Router)
     app.router.redirect_slashes = False
-    app.state.mock = mock
+    app.state.session = session
     return app
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import uvicorn
 
-from . import __version__
+from ._version import __version__
 from .app import create_app
 from .errors import MockError
 from .faults import MAX_DELAY_MS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -75,9 +76,28 @@ def format_timestamp(moment: datetime) -> str:
     return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"  # strftime does not pad years below 1000
 
 
+RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
+)
+
+
 def parse_timestamp(text: str) -> datetime:
-    """Read an RFC 3339 timestamp (``Z`` or an offset) as UTC, whole seconds."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone")
-    return moment.astimezone(timezone.utc).replace(microsecond=0)
+    """Read an RFC 3339 timestamp (``Z`` or an offset, any fraction) as UTC, whole seconds.
+
+    The same on every Python: ``datetime.fromisoformat`` on 3.10 takes only 3 or 6 fraction
+    digits. Raises ValueError for anything else, and OverflowError outside the years 1..9999 UTC.
+    """
+    match = RFC3339.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
+    year, month, day, hour, minute, second, sign, off_hours, off_minutes = match.groups()
+    offset = timedelta()
+    if sign:
+        offset = timedelta(hours=int(off_hours), minutes=int(off_minutes))
+        offset = -offset if sign == "-" else offset
+    if abs(offset) >= timedelta(days=1):
+        raise ValueError(f"{text!r} has an offset of a day or more")
+    zone = timezone(offset)
+    fields = (int(year), int(month), int(day), int(hour), int(minute), int(second))
+    return datetime(*fields, tzinfo=zone).astimezone(timezone.utc)

@@ -1,19 +1,32 @@
-"""Fault rules: injected error statuses, delays, dropped connections and broken bodies."""
+"""Faults: the rules, and the pipeline stage that applies them (and ``Prefer``, and latency).
+
+A rule matched before the handler answers instead of it (an error status, a dropped connection,
+a broken body) or only delays it; one matched after the handler acts on its answer, so the write
+has happened.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import Detail, invalid
+from .errors import ERRORS, ConnectionDropped, Detail, invalid
+from .exchange import Answer
 from .spec import Operation
 from .store import Owner
 
+if TYPE_CHECKING:
+    from .exchange import Exchange
+    from .session import Session
+
 When = Literal["before", "after"]
 MAX_DELAY_MS = 600_000
+MALFORMED = b'{"id":"prompt_00000000000000000000000000000000","object":"prompt"}'
+"""Cut in half when a malformed-body fault fires before any handler ran."""
 
 
 @dataclass
@@ -44,6 +57,11 @@ class Fault:
             and self.on_behalf_of in (None, on_behalf_of)
             and (self.times is None or self.fired < self.times)
         )
+
+    @property
+    def decisive(self) -> bool:
+        """Whether the rule replaces the answer (one that only delays lets it through)."""
+        return self.drop or self.malformed or self.status is not None
 
     def as_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
@@ -134,3 +152,96 @@ def check_fault(rule: Fault, operations: Sequence[Operation], where: str = "") -
         )
     if problems:
         raise invalid(problems)
+
+
+def preferred(prefer: str, operation: Operation) -> Fault | None:
+    """A one-request rule from ``Prefer: code=503, delay=200`` (Prism's header, plus delay)."""
+    options = {}
+    for token in prefer.replace(";", ",").split(","):
+        name, _, value = token.strip().partition("=")
+        options[name.strip().lower()] = value.strip().strip('"')
+    rule = Fault(id="Prefer")
+    try:
+        if "delay" in options:
+            rule.delay_ms = int(options["delay"])
+        if "code" in options and int(options["code"]) != operation.success_status:
+            rule.status = int(options["code"])
+    except ValueError:
+        raise invalid([Detail("header.Prefer", "code and delay must be whole numbers")]) from None
+    if rule.status is not None and rule.status not in operation.error_statuses:
+        declared = ", ".join(map(str, sorted(operation.error_statuses)))
+        problem = (
+            f"code={rule.status} is not a status {operation.operation_id} declares ({declared})"
+        )
+        raise invalid([Detail("header.Prefer", problem)])
+    if not 0 <= rule.delay_ms <= MAX_DELAY_MS:
+        raise invalid([Detail("header.Prefer", f"delay must be 0..{MAX_DELAY_MS} ms")])
+    return rule if (rule.status is not None or rule.delay_ms) else None
+
+
+class FaultStage:
+    """Latency, ``Prefer`` and the session's rules, applied to the requests of an API."""
+
+    def __init__(self, latency_ms: tuple[int, int] | None = None) -> None:
+        self.latency_rule = None
+        if latency_ms is not None:
+            self.latency_rule = Fault(delay_ms=latency_ms[0], delay_max_ms=latency_ms[1])
+
+    async def latency(self, session: Session) -> None:
+        """``--latency``: every answer is late, errors included."""
+        await pause(session.faults.delay(self.latency_rule))
+
+    async def before(self, session: Session, exchange: Exchange) -> Answer | None:
+        """An answer instead of the handler's, or None to go on (after any delay)."""
+        operation = exchange.operation
+        prefer = exchange.headers.get("prefer")
+        rule = preferred(prefer, operation) if prefer else None
+        rule = rule or session.faults.fire(operation.operation_id, exchange.owner, "before")
+        if rule is None:
+            return None
+        exchange.fault = rule
+        await pause(session.faults.delay(rule))
+        return self._inject(rule, operation, None) if rule.decisive else None
+
+    async def after(self, session: Session, exchange: Exchange, answer: Answer) -> Answer:
+        """What a rule does to a successful answer (the write has happened)."""
+        operation = exchange.operation
+        if answer.status >= 300:
+            return answer
+        rule = session.faults.fire(operation.operation_id, exchange.owner, "after")
+        if rule is None:
+            return answer
+        exchange.fault = rule
+        await pause(session.faults.delay(rule))
+        return self._inject(rule, operation, answer)
+
+    def _inject(self, rule: Fault, operation: Operation, answer: Answer | None) -> Answer:
+        if rule.drop:
+            raise ConnectionDropped(f"{rule.id} dropped the connection")
+        if rule.malformed:
+            data = answer.body if answer is not None else MALFORMED
+            return Answer(operation.success_status, data[: len(data) // 2])
+        if rule.status is not None:
+            headers = {"Retry-After": str(rule.retry_after)} if rule.status == 429 else {}
+            message = f"{operation.operation_id} answered {rule.status}: injected by {rule.id}"
+            return Answer.error(ERRORS[rule.status](message, headers=headers))
+        assert answer is not None, "a rule that only delays never comes here before the handler"
+        return answer
+
+
+class NoFaults(FaultStage):
+    """For an API that is never faulted or delayed (the admin API)."""
+
+    async def latency(self, session: Session) -> None:
+        pass
+
+    async def before(self, session: Session, exchange: Exchange) -> Answer | None:
+        return None
+
+    async def after(self, session: Session, exchange: Exchange, answer: Answer) -> Answer:
+        return answer
+
+
+async def pause(seconds: float) -> None:
+    if seconds > 0:  # no needless trip through the event loop on the hot path
+        await asyncio.sleep(seconds)

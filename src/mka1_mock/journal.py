@@ -8,14 +8,23 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from starlette.datastructures import Headers, QueryParams
 
+from . import jsondata
 from .errors import Detail
-from .jsondata import strict_loads
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
 
 T = TypeVar("T")
+
+
+def _utc(moment: float) -> str:
+    """A wall-clock time as RFC 3339 UTC, to the millisecond."""
+    stamp = datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,32 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class Crash:
+    """An exception inside the mock while it answered a request (the client got a 500)."""
+
+    arrived: float
+    method: str
+    path: str
+    operation_id: str
+    error: str
+    traceback: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "time": _utc(self.arrived),
+            "method": self.method,
+            "path": self.path,
+            "operation_id": self.operation_id,
+            "error": self.error,
+            "traceback": self.traceback,
+        }
+
+    def __str__(self) -> str:
+        header = f"{self.method} {self.path} ({self.operation_id}) crashed: {self.error}"
+        return f"{header}\n{self.traceback.rstrip()}"
+
+
+@dataclass(frozen=True)
 class Entry:
     """One API request and the answer it got.
 
@@ -64,12 +99,33 @@ class Entry:
     response_errors: Sequence[Detail]
     duration_ms: float
     fault: str | None = None
+    crash: str | None = None
+
+    @classmethod
+    def of(cls, exchange: Exchange) -> Entry:
+        """The journal's record of an exchange; a dropped connection has no answer: status 0."""
+        scope, answer = exchange.scope, exchange.answer
+        return cls(
+            started=exchange.arrived,
+            method=scope["method"],
+            path=scope["path"],
+            operation_id=exchange.operation.operation_id,
+            raw_query=scope["query_string"],
+            raw_headers=scope["headers"],
+            raw_body=exchange.body,
+            status=answer.status if answer is not None else 0,
+            raw_response=answer.body if answer is not None else None,
+            request_errors=tuple(exchange.request_errors),
+            response_errors=tuple(exchange.response_errors),
+            duration_ms=round(exchange.elapsed_ms, 3),
+            fault=exchange.fault.id if exchange.fault is not None else None,
+            crash=exchange.crash,
+        )
 
     @cached_property
     def time(self) -> str:
-        """When the request came (wall time, whatever the mock clock says), to the millisecond."""
-        moment = datetime.fromtimestamp(self.started, timezone.utc)
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        """When the request arrived (wall time, whatever the mock clock says), to the ms."""
+        return _utc(self.started)
 
     @cached_property
     def query(self) -> dict[str, str]:
@@ -104,6 +160,7 @@ class Entry:
             "response_errors": [detail.as_dict() for detail in self.response_errors],
             "duration_ms": self.duration_ms,
             "fault": self.fault,
+            "crash": self.crash,
         }
 
 
@@ -112,7 +169,7 @@ def _decoded(data: bytes | None) -> Any:
     if not data:
         return None
     try:
-        return strict_loads(data)  # what could not be answered as JSON stays text
+        return jsondata.loads(data)  # what could not be answered as JSON stays text
     except ValueError:
         return data.decode("utf-8", "replace")
 
@@ -140,7 +197,13 @@ class Ring(Generic[T]):
         return len(self._items)
 
 
-def violation_report(violations: Sequence[Violation]) -> str:
-    """What a test failure says when the mock broke its own contract."""
-    header = f"mka1-mock sent {len(violations)} response(s) that broke openapi.yaml"
-    return "\n".join([header + " (each was replaced by a 500):", *map(str, violations)])
+def failure_report(violations: Sequence[Violation], crashes: Sequence[Crash]) -> str:
+    """What a test failure says when the mock broke its own contract or crashed."""
+    lines = []
+    if violations:
+        header = f"mka1-mock sent {len(violations)} response(s) that broke openapi.yaml"
+        lines += [header + " (each was replaced by a 500):", *map(str, violations)]
+    if crashes:
+        lines += [f"mka1-mock crashed {len(crashes)} time(s) (each answered a 500):"]
+        lines += map(str, crashes)
+    return "\n".join(lines)

@@ -1,43 +1,85 @@
-"""JSON as RFC 8259 means it: Python's json also takes NaN, Infinity, numbers that overflow a
-float, and lone surrogates, none of which can be answered back as JSON."""
+"""JSON in and out, with orjson: strict as RFC 8259 means it, and nested at most MAX_DEPTH deep.
+
+orjson refuses what cannot be answered back as JSON (NaN, Infinity, numbers that overflow a
+double, lone surrogates, invalid UTF-8). Integers beyond 64 bits are read as doubles, as a
+JavaScript service reads every number.
+"""
 
 from __future__ import annotations
 
-import json
-import math
+import re
 from typing import Any
 
+import orjson
 
-def strict_loads(data: bytes | str, **parameters: str) -> Any:
-    """Parse JSON, raising ValueError for what is not interoperable JSON."""
-    value = json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
-    _check_text(value)
+MAX_DEPTH = 128
+"""Arrays and objects nest at most this deep in any JSON the mock reads (the body itself counts)."""
+
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}:]')
+
+
+class JSONProblem(ValueError):
+    """JSON the mock will not read."""
+
+
+class TooDeep(JSONProblem):
+    """JSON nested deeper than MAX_DEPTH; ``field`` is the top-level key at fault, if any."""
+
+    def __init__(self, field: str | None) -> None:
+        super().__init__(f"is nested more than {MAX_DEPTH} levels deep")
+        self.field = field
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON, raising JSONProblem for what is not interoperable or nests too deep."""
+    raw = data.encode() if isinstance(data, str) else data
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):
+            raise TooDeep(_deep_key_in_text(raw)) from None
+        raise JSONProblem(str(exc)) from None
+    # A cheap count first: only a document with that many brackets can nest that deep.
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
+        _check_depth(value)
     return value
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+def dumps(value: Any) -> bytes:
+    """Compact JSON, UTF-8, as every answer of the mock is written."""
+    return orjson.dumps(value)
 
 
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if math.isinf(number):
-        raise ValueError(f"{text} is too large for a JSON number")
-    return number
+def _check_depth(value: Any) -> None:
+    """Raise, naming the top-level key at fault, if ``value`` nests deeper than MAX_DEPTH."""
+    items = value.items() if isinstance(value, dict) else [(None, value)]
+    for key, item in items:
+        stack = [(item, 2 if key is not None else 1)]
+        while stack:
+            node, depth = stack.pop()
+            if isinstance(node, (dict, list)):
+                if depth > MAX_DEPTH:
+                    raise TooDeep(key)
+                children = node.values() if isinstance(node, dict) else node
+                stack.extend((child, depth + 1) for child in children)
 
 
-def _check_text(value: Any) -> None:
-    """Lone surrogates (``"\\ud800"``) parse, but no UTF-8 text can carry them."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
+def _deep_key_in_text(raw: bytes) -> str | None:
+    """The top-level key under which ``raw`` nests too deep, read from its tokens (for documents
+    too deep to parse at all)."""
+    depth, key, last = 0, None, b""
+    for match in _TOKENS.finditer(raw):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return key
+        elif token in (b"]", b"}"):
+            depth -= 1
+        elif token == b":" and depth == 1:
             try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError(f"{item!r} holds a lone surrogate, not a character") from None
-        elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+                key = orjson.loads(last)
+            except orjson.JSONDecodeError:
+                key = None  # the parse error it holds would not be reached first: no name
+        last = token
+    return key

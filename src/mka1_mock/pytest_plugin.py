@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .journal import violation_report
+from .journal import failure_report
 from .server import MockServer
 from .settings import Settings
 
@@ -59,11 +59,14 @@ def mka1_mock(mka1_mock_server: MockServer, request: pytest.FixtureRequest) -> M
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    """Fail a passing test whose mock had to replace a contract-breaking response."""
+    """Fail a test whose requests made the mock crash or break its contract, even when the
+    client retried and the test passed (as pytest-httpserver does with its handler errors)."""
     result = yield
     server = getattr(item, "funcargs", {}).get("mka1_mock")
-    if isinstance(server, MockServer) and (violations := server.violations()):
-        pytest.fail(violation_report(violations), pytrace=False)
+    if isinstance(server, MockServer):
+        violations, crashes = server.violations(), server.crashes()
+        if violations or crashes:
+            pytest.fail(failure_report(violations, crashes), pytrace=False)
     return result
 
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
+from . import jsondata
 from .errors import ApiError, StartupError
 from .faults import Fault, fault_from
 from .spec import Operation, admin_spec
 from .store import check_seeds
-
-if TYPE_CHECKING:
-    from .validation import Validator
+from .validation import Checker
 
 SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -31,11 +29,9 @@ def fixture_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 @cache
-def admin_validator() -> Validator:
-    """The admin spec's validator (it holds the ``State`` schema), made once, when first needed."""
-    from . import validation  # openapi-core and jsonschema: imported when needed, not at start
-
-    return validation.Validator(admin_spec())
+def admin_checker() -> Checker:
+    """The admin spec's checker (it holds the ``State`` and ``Fault`` schemas), made once."""
+    return Checker(admin_spec())
 
 
 def read_fixtures(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -54,7 +50,7 @@ def read_fault_files(paths: Iterable[Path], operations: Sequence[Operation]) -> 
     rules = []
     for path in paths:
         data = _read(path, "faults")
-        if details := admin_validator().component("FaultFile", data, prefix=""):
+        if details := admin_checker().component("FaultFile", data, prefix=""):
             raise StartupError(f"{path}: {details[0].location or '(root)'}: {details[0].message}")
         for index, item in enumerate(data["faults"]):
             try:
@@ -69,7 +65,7 @@ def _read(path: Path, kind: str) -> Any:
     """JSON (``.json``) or YAML (anything else), with the file named in any error."""
     try:
         text = path.read_text(encoding="utf-8")
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return jsondata.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except OSError as exc:
         raise StartupError(f"{path}: cannot read the {kind} file: {exc.strerror}") from None
     except (ValueError, yaml.YAMLError) as exc:
@@ -79,7 +75,7 @@ def _read(path: Path, kind: str) -> Any:
 
 def check_fixture(data: Any, source: str) -> None:
     """Schema first, then what a schema cannot say (unique IDs, an active version that exists)."""
-    if details := admin_validator().component("State", data, prefix=""):
+    if details := admin_checker().component("State", data, prefix=""):
         first = details[0]
         raise StartupError(f"{source}: {first.location or '(root)'}: {first.message}")
     try:

@@ -17,9 +17,9 @@ from .app import create_app
 from .clock import parse_timestamp
 from .errors import StartupError, invalid
 from .faults import Fault, fault_from
-from .journal import Entry, Violation
-from .mock import UNSET, Mock
-from .seeding import admin_validator, check_fixture, read_fixtures
+from .journal import Crash, Entry, Violation
+from .seeding import admin_checker, check_fixture, read_fixtures
+from .session import UNSET, Session
 from .settings import Settings
 
 START_TIMEOUT = 10.0
@@ -46,7 +46,7 @@ class MockServer:
     def __init__(self, settings: Settings | None = None, **app_options: Any) -> None:
         self.settings = settings or Settings(port=0)
         self.app = create_app(self.settings, **app_options)
-        self.mock: Mock = self.app.state.mock
+        self.session: Session = self.app.state.session
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -91,7 +91,7 @@ class MockServer:
 
     def reset(self, seed: int | None = UNSET) -> None:
         """Fixtures only, empty journal, real clock, IDs from ``seed`` (default: the settings')."""
-        self.mock.reset(seed)
+        self.session.reset(seed)
 
     def prepare(
         self,
@@ -101,7 +101,7 @@ class MockServer:
     ) -> None:
         """A test's start: reset with the clock frozen at ``now`` (if given), then ``fixtures``."""
         moment = parse_timestamp(now) if isinstance(now, str) else now
-        self.mock.reset(seed, moment)
+        self.session.reset(seed, moment)
         sources = [fixtures] if isinstance(fixtures, (str, Path, Mapping)) else fixtures
         for source in sources:
             self.load(source)
@@ -114,23 +114,27 @@ class MockServer:
         else:
             documents = list(read_fixtures([Path(source)]))
         for document in documents:
-            self.mock.store.load(document)
-        return len(self.mock.store)
+            self.session.store.load(document)
+        return len(self.session.store)
 
     def export(self) -> dict[str, Any]:
         """The whole state, in the fixture format."""
-        return self.mock.store.export()
+        return self.session.store.export()
 
     def requests(self, operation: str | None = None) -> list[Entry]:
         """The journal, oldest first; only one operationId's requests if given."""
-        return self.mock.requests(operation)
+        return self.session.requests(operation)
 
     def clear_requests(self) -> None:
-        self.mock.journal.clear()
+        self.session.journal.clear()
 
     def violations(self) -> list[Violation]:
         """Responses the mock caught breaking the contract (each was sent as a 500)."""
-        return list(self.mock.violations)
+        return list(self.session.violations)
+
+    def crashes(self) -> list[Crash]:
+        """Exceptions inside the mock while it answered (each was sent as a 500)."""
+        return list(self.session.crashes)
 
     def fail(self, operation: str | None = None, **effects: Any) -> Fault:
         """Add a fault rule, e.g. ``fail("createPrompt", status=503, times=2)``.
@@ -140,29 +144,29 @@ class MockServer:
         ``on_behalf_of``; as in the admin API's ``POST /__mock/faults``.
         """
         data = {"operation": operation, **effects}
-        if details := admin_validator().component("Fault", data, prefix=""):
+        if details := admin_checker().component("Fault", data, prefix=""):
             raise invalid(details)
-        return self.mock.faults.add(fault_from(data, self.mock.spec.operations))
+        return self.session.faults.add(fault_from(data, self.session.spec.operations))
 
     def faults(self) -> list[Fault]:
         """The rules, in the order they are tried, with how often each fired."""
-        return list(self.mock.faults)
+        return list(self.session.faults)
 
     def clear_faults(self) -> None:
-        self.mock.faults.clear()
+        self.session.faults.clear()
 
     def freeze(self, at: datetime | str | None = None) -> None:
         """Stop the mock's clock at ``at`` (default: now)."""
-        self.mock.clock.freeze(parse_timestamp(at) if isinstance(at, str) else at)
+        self.session.clock.freeze(parse_timestamp(at) if isinstance(at, str) else at)
 
     def advance(self, by: float | timedelta) -> None:
         """Move the mock's clock forward."""
         seconds = by.total_seconds() if isinstance(by, timedelta) else by
-        self.mock.clock.advance(seconds)
+        self.session.clock.advance(seconds)
 
     def release(self) -> None:
         """Back to the wall clock."""
-        self.mock.clock.release()
+        self.session.clock.release()
 
     def _close_socket(self) -> None:
         if self._socket is not None:

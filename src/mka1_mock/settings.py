@@ -23,6 +23,3 @@ class Settings:
     journal_size: int = 1000
     latency_ms: tuple[int, int] | None = None
     fault_files: tuple[Path, ...] = ()
-    validation: bool = True
-    """Benchmark only: False skips the schema checks of requests and responses (parameters are
-    still read), to measure what validation costs. Never for contract testing."""

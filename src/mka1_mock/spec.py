@@ -13,13 +13,13 @@ from typing import Any
 
 import yaml
 
+from . import jsondata
 from .errors import StartupError
 
 try:  # libyaml reads the spec ten times faster
     from yaml import CSafeLoader as SafeLoader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader  # type: ignore[assignment]
-from .jsondata import strict_loads
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -67,11 +67,11 @@ class Spec:
         """openapi-core's view of the spec, built when first needed (it takes 0.3 s to import)."""
         from openapi_core import Config, OpenAPI
 
-        # The strict parser makes NaN or a lone surrogate in a JSON parameter a 400, not a crash.
-        # spec_validator_cls=None: the spec was checked at load.
+        # The mock's JSON reader: NaN, a lone surrogate or deep nesting in a JSON parameter is a
+        # 400, not a crash. spec_validator_cls=None: the spec was checked at load.
         config = Config(
             spec_validator_cls=None,  # type: ignore[arg-type]  # None skips, per its check_spec
-            extra_media_type_deserializers={"application/json": strict_loads},
+            extra_media_type_deserializers={"application/json": _read_json},
         )
         return OpenAPI.from_dict(self.document, config=config)
 
@@ -170,3 +170,8 @@ def _locate(document: Any, relative: list[Any], instance: Any) -> str:
         elif isinstance(node, list):
             stack.extend((child, [*path, str(index)]) for index, child in enumerate(node))
     return "/".join(map(str, relative))
+
+
+def _read_json(value: bytes | str, **parameters: str) -> Any:
+    """openapi-core's JSON deserializer (it passes media type parameters such as charset)."""
+    return jsondata.loads(value)

@@ -7,78 +7,22 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .clock import Clock, format_timestamp, parse_timestamp
 from .errors import Detail, NotFound, invalid
 from .ids import IdSource
+from .prompt import Prompt, Version
 
-Owner = tuple[str, "str | None"]
-"""(bearer token, X-On-Behalf-Of or None): who a prompt belongs to."""
+
+class Owner(NamedTuple):
+    """Who a prompt belongs to: the bearer token, and ``X-On-Behalf-Of`` (None when absent)."""
+
+    token: str
+    on_behalf_of: str | None = None
+
 
 Order = Literal["asc", "desc"]
-
-
-@dataclass(slots=True)  # a hundred thousand of them: no per-object dict
-class Version:
-    """An immutable prompt version."""
-
-    id: str
-    prompt_id: str
-    number: int
-    template: str
-    created_at: datetime
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "prompt_id": self.prompt_id,
-            "version": self.number,
-            "object": "prompt.version",
-            "template": self.template,
-            "created_at": format_timestamp(self.created_at),
-        }
-
-
-@dataclass(slots=True)
-class Prompt:
-    """A prompt and its versions; version numbers run 1..latest with no gaps."""
-
-    id: str
-    name: str
-    description: str | None
-    metadata: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    active_version: int
-    versions: list[Version]
-    sort_key: tuple[datetime, int]
-
-    @property
-    def version_ids(self) -> list[str]:
-        return [version.id for version in self.versions]
-
-    @property
-    def latest_version(self) -> int:
-        return self.versions[-1].number
-
-    def version(self, number: int) -> Version:
-        if 1 <= number <= len(self.versions):
-            return self.versions[number - 1]
-        raise NotFound(f"Prompt {self.id!r} has no version {number}", param="version")
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "object": "prompt", "name": self.name}
-        if self.description is not None:
-            data["description"] = self.description
-        data |= {
-            "active_version": self.active_version,
-            "latest_version": self.latest_version,
-            "metadata": self.metadata,
-            "created_at": format_timestamp(self.created_at),
-            "updated_at": format_timestamp(self.updated_at),
-        }
-        return data
 
 
 @dataclass
@@ -165,7 +109,7 @@ class Store:
             versions=versions,
             sort_key=(created_at, 0),
         )
-        return (owner["token"], owner.get("on_behalf_of") or None), prompt
+        return Owner(owner["token"], owner.get("on_behalf_of") or None), prompt
 
     def create(
         self,
@@ -211,8 +155,8 @@ class Store:
             ordered = shelf.ordered
             if after is not None:
                 cursor = shelf.by_id.get(after)
-                if cursor is None:
-                    raise invalid([Detail("query.after", f"names no prompt of yours ({after!r})")])
+                if cursor is None:  # like any other ID this owner does not have
+                    raise NotFound(f"No prompt with id {after!r} to list after", param="after")
                 index = bisect.bisect_left(ordered, (cursor.sort_key, after))
                 start, stop = (index + 1, len(ordered)) if order == "asc" else (index - 1, -1)
             else:

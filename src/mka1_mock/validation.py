@@ -1,218 +1,108 @@
-"""openapi-core checks of requests and responses, told in the contract's plain words."""
+"""The Checker: one object that holds requests, responses and data to one spec.
+
+Compiled checks first (``compiled.py``); openapi-core, the validator of record, whenever they are
+in doubt: it gives the verdict, and ``messages.py`` tells its findings in plain words. The
+pipeline, seeding and the proxy all call only this.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError as SchemaError
-from openapi_core.casting.schemas.exceptions import CastError
-from openapi_core.datatypes import RequestParameters
-from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
-from openapi_core.deserializing.styles.exceptions import EmptyQueryParameterValue
-from openapi_core.templating.responses.exceptions import ResponseNotFound
-from openapi_core.unmarshalling.request.datatypes import RequestUnmarshalResult
-from openapi_core.validation.request.exceptions import (
-    MissingRequestBodyError,
-    MissingRequiredParameter,
-    ParameterValidationError,
-    RequestBodyValidationError,
-)
-from openapi_core.validation.response.exceptions import (
-    DataValidationError,
-    HeaderValidationError,
-    MissingData,
-)
-from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
-from openapi_schema_validator import OAS31Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from starlette.datastructures import Headers, QueryParams
 
+from .compiled import Compiled, Parameters
 from .errors import Detail, invalid
 from .spec import Operation, Spec
 
-TYPE_WORDS = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "object": "an object",
-    "array": "an array",
-    "boolean": "true or false",
-    "null": "null",
-}
+if TYPE_CHECKING:
+    from openapi_core.validation.schemas.validators import SchemaValidator
+
+    from .exchange import Answer, Exchange
 
 
-class OpenAPIRequest:
-    """openapi-core's view of a request whose operation the router already found."""
-
-    def __init__(
-        self,
-        operation: Operation,
-        path: str,
-        query: Mapping[str, Any],
-        headers: Mapping[str, str],
-        path_params: Mapping[str, Any],
-        body: bytes | None,
-        content_type: str,
-    ) -> None:
-        self.method = operation.method.lower()
-        self.host_url = "http://mka1-mock"
-        self.path = path
-        self.path_pattern = operation.path
-        self.parameters = RequestParameters(query=query, header=headers, path=path_params)
-        self.body = body
-        self.content_type = content_type
-
-
-class OpenAPIResponse:
-    """openapi-core's view of a response about to be sent."""
-
-    def __init__(self, status_code: int, headers: Mapping[str, str], data: bytes) -> None:
-        self.status_code = status_code
-        self.headers = headers
-        self.content_type = headers.get("content-type", "")
-        self.data = data
-
-
-class Validator:
-    """Checks requests and responses against one spec."""
+class Checker:
+    """Checks requests, responses and component data against one spec."""
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        registry: Registry[Any] = Registry().with_resource(
-            "urn:spec", Resource.from_contents(spec.document, default_specification=DRAFT202012)
-        )
-        self._registry = registry
+        self.compiled = Compiled(spec)
+        self._components: dict[str, SchemaValidator] = {}
 
-    def request(self, request: OpenAPIRequest) -> RequestUnmarshalResult:
-        """Unmarshal a request; raise a 400 naming every field at fault."""
-        result: RequestUnmarshalResult = self.spec.openapi.unmarshal_request(request)
+    def request(self, exchange: Exchange) -> Parameters:
+        """The request's (path, query) parameters; a 400 naming every field at fault."""
+        plan = self.compiled.plans[exchange.operation.operation_id]
+        checked = plan.read(exchange)
+        if checked is not None:
+            return checked
+        from .messages import request_details, unique
+
+        result = self.spec.openapi.unmarshal_request(_OpenAPIRequest(exchange))
         if result.errors:
-            raise invalid(list(_unique(request_details(result.errors))))
-        return result
+            raise invalid(list(unique(request_details(result.errors))))
+        return result.parameters.path, result.parameters.query
 
-    def response(
-        self, request: OpenAPIRequest, status: int, headers: Mapping[str, str], data: bytes
-    ) -> list[Detail]:
-        """Every way a response breaks the contract (an empty list when it keeps it)."""
-        response = OpenAPIResponse(status, headers, data)
-        errors = self.spec.openapi.response_validator.iter_errors(request, response)
-        return list(_unique(response_details(errors, status)))
+    def response(self, exchange: Exchange, answer: Answer) -> list[Detail]:
+        """Every way an answer breaks the contract (an empty list when it keeps it)."""
+        plan = self.compiled.plans[exchange.operation.operation_id]
+        if answer.data is not None and plan.answers(answer.status, answer.data):
+            return []
+        from .messages import response_details, unique
+
+        headers = {"content-type": "application/json", **answer.headers}
+        response = _OpenAPIResponse(answer.status, headers, answer.body)
+        errors = self.spec.openapi.response_validator.iter_errors(
+            _OpenAPIRequest(exchange), response
+        )
+        return list(unique(response_details(errors, answer.status)))
 
     def component(self, name: str, data: Any, prefix: str = "response.body") -> list[Detail]:
-        """Check data against a component schema (answers outside any operation, seed files)."""
-        schema = {"$ref": f"urn:spec#/components/schemas/{name}"}
-        validator = OAS31Validator(schema, registry=self._registry)
-        return list(_unique(schema_details(prefix, validator.iter_errors(data))))
+        """Every way data breaks ``components/schemas/<name>`` (answers outside any operation,
+        seed files, fault rules)."""
+        if self.compiled.component(name, data):
+            return []
+        from .messages import schema_details, unique
+
+        errors = self._component(name).validator.iter_errors(data)
+        return list(unique(schema_details(prefix, errors)))
+
+    def _component(self, name: str) -> SchemaValidator:
+        """openapi-core's validator of a component, over its own view of the same document."""
+        if name not in self._components:
+            from openapi_core.validation.schemas import oas31_schema_validators_factory
+
+            root = self.spec.openapi.spec
+            schema = root / "components" / "schemas" / name
+            self._components[name] = oas31_schema_validators_factory.create(root, schema)
+        return self._components[name]
 
 
-def request_details(errors: Iterable[Exception]) -> Iterator[Detail]:
-    for error in errors:
-        cause = error.__cause__
-        if isinstance(error, ParameterValidationError):
-            where = f"{error.location}.{error.name}"
-            if isinstance(error, MissingRequiredParameter):
-                yield Detail(where, "is required")
-            elif isinstance(cause, InvalidSchemaValue):
-                yield from schema_details(where, _schema_errors(cause))
-            elif isinstance(cause, CastError):
-                yield Detail(where, f"must be {TYPE_WORDS.get(cause.type or '', cause.type)}")
-            elif isinstance(cause, MediaTypeDeserializeError):
-                yield Detail(where, "is not valid JSON")
-            elif isinstance(cause, EmptyQueryParameterValue):
-                yield Detail(where, "must not be empty")
-            else:
-                yield Detail(where, "is not valid")
-        elif isinstance(error, MissingRequestBodyError):
-            yield Detail("body", "is required")
-        elif isinstance(error, RequestBodyValidationError) and _is_schema_failure(cause):
-            yield from schema_details("body", _schema_errors(cause))
-        else:
-            yield Detail("body", f"is not valid ({type(error).__name__})")
+class _OpenAPIRequest:
+    """openapi-core's view of a request whose operation the router already found."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        operation: Operation = exchange.operation
+        self.method = operation.method.lower()
+        self.host_url = "http://mka1-mock"
+        self.path = exchange.path
+        self.path_pattern = operation.path
+        from openapi_core.datatypes import RequestParameters
+
+        self.parameters = RequestParameters(
+            query=QueryParams(exchange.scope["query_string"]),
+            header=Headers(scope=exchange.scope),
+            path=exchange.path_params,
+        )
+        self.body = exchange.body
+        self.content_type = exchange.headers.get("content-type", "")
 
 
-def response_details(errors: Iterable[Exception], status: int) -> Iterator[Detail]:
-    for error in errors:
-        cause = error.__cause__
-        if isinstance(error, ResponseNotFound):
-            yield Detail("response.status", f"{status} is not a status this operation declares")
-        elif isinstance(error, MissingData):
-            yield Detail("response.body", "is missing")
-        elif isinstance(error, DataValidationError) and _is_schema_failure(cause):
-            yield from schema_details("response.body", _schema_errors(cause))
-        elif isinstance(error, HeaderValidationError):
-            yield Detail(f"response.header.{getattr(error, 'name', '?')}", "is not valid")
-        else:
-            yield Detail("response", f"is not valid ({type(error).__name__})")
+class _OpenAPIResponse:
+    """openapi-core's view of an answer about to be sent."""
 
-
-def schema_details(prefix: str, errors: Iterable[SchemaError]) -> Iterator[Detail]:
-    """One plain-words detail per JSON Schema failure, located by its path."""
-    errors = list(errors)
-    # When an allOf branch fails, its annotations are dropped, so unevaluatedProperties then
-    # calls every property of that object unexpected: a false echo of the real failure.
-    failing = {tuple(e.absolute_path) for e in errors if e.validator != "unevaluatedProperties"}
-    for error in errors:
-        if error.validator == "unevaluatedProperties" and tuple(error.absolute_path) in failing:
-            continue
-        where = prefix + "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
-        ).lstrip("." if not prefix else "")
-        if error.validator == "required":
-            for name in error.validator_value:
-                if isinstance(error.instance, dict) and name not in error.instance:
-                    yield Detail(f"{where}.{name}".lstrip("."), "is required")
-        elif error.validator in ("allOf", "anyOf", "oneOf") and error.context:
-            yield from schema_details(prefix, error.context)
-        else:
-            yield Detail(where, plain_message(error))
-
-
-def plain_message(error: SchemaError) -> str:
-    """What a JSON Schema keyword failure means, without JSON Schema words."""
-    rule, value = error.validator, error.validator_value
-    if rule == "type":
-        kinds = value if isinstance(value, list) else [value]
-        return "must be " + " or ".join(TYPE_WORDS.get(kind, str(kind)) for kind in kinds)
-    if rule == "minLength":
-        return "must not be empty" if value == 1 else f"must be at least {value} characters long"
-    if rule == "maxLength":
-        return f"must be at most {value} characters long (it has {len(error.instance)})"
-    if rule == "minimum":
-        return f"must be at least {value}"
-    if rule == "maximum":
-        return f"must be at most {value}"
-    if rule == "enum":
-        return "must be one of " + ", ".join(json.dumps(option) for option in value)
-    if rule == "const":
-        return f"must be {json.dumps(value)}"
-    if rule == "pattern":
-        return f"must match the pattern {value}"
-    if rule == "format":
-        return f"must be a valid {value}"
-    if rule == "maxItems":
-        return f"must have at most {value} items"
-    if rule == "minItems":
-        return f"must have at least {value} item{'s' if value != 1 else ''}"
-    if rule in ("additionalProperties", "unevaluatedProperties"):
-        extra = error.message.split("(")[-1].rstrip(")")
-        return f"has properties the contract does not allow: {extra}"
-    return str(error.message)
-
-
-def _is_schema_failure(cause: BaseException | None) -> bool:
-    return isinstance(cause, InvalidSchemaValue)
-
-
-def _schema_errors(cause: BaseException | None) -> list[SchemaError]:
-    assert isinstance(cause, InvalidSchemaValue)
-    return [error for error in cause.schema_errors if isinstance(error, SchemaError)]
-
-
-def _unique(details: Iterable[Detail]) -> Iterator[Detail]:
-    seen: set[Detail] = set()
-    for detail in details:
-        if detail not in seen:
-            seen.add(detail)
-            yield detail
+    def __init__(self, status_code: int, headers: Mapping[str, str], data: bytes) -> None:
+        self.status_code = status_code
+        self.headers = Headers(headers=dict(headers))
+        self.content_type = self.headers.get("content-type", "")
+        self.data = data

@@ -32,7 +32,7 @@ schema.config.generation.update(max_examples=EXAMPLES)
 
 def keep_contract(case: schemathesis.Case, response: Any) -> None:
     """What Schemathesis cannot check: the mock's self-check, and the cursor rule."""
-    assert list(app.state.mock.violations) == []
+    assert list(app.state.session.violations) == []
     assert case.meta is not None
     positive = case.meta.generation.mode.is_positive
     if positive and response.status_code == 400:
@@ -45,7 +45,7 @@ def test_fuzz_every_operation_keeps_the_contract(case: schemathesis.Case) -> Non
     keep_contract(case, case.call_and_validate())
 
 
-OPERATIONS = {operation.operation_id for operation in app.state.mock.spec.operations}
+OPERATIONS = {operation.operation_id for operation in app.state.session.spec.operations}
 succeeded: set[str] = set()
 
 
@@ -58,7 +58,7 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         super().__init__()
         # Each sequence starts from the same state, IDs and time, so that the same choices meet
         # the same answers: Hypothesis needs that to replay, and a failure to reproduce.
-        app.state.mock.reset(seed=0, now=EPOCH)
+        app.state.session.reset(seed=0, now=EPOCH)
 
     def teardown(self) -> None:
         Workflow.sequences += 1

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..mock import Mock
+from ..session import Session
 from ..store import Owner
 
 
@@ -20,5 +20,5 @@ class Call:
     body: Any = None
 
 
-Handler = Callable[[Mock, Call], dict[str, Any]]
+Handler = Callable[[Session, Call], dict[str, Any]]
 """Returns the success body; raises an ``ApiError`` for a lookup that fails."""

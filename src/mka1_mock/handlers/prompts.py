@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..mock import Mock
 from ..rendering import render
+from ..session import Session
 from ..store import Owner
 from . import Call, Handler
 
 
-def create_prompt(mock: Mock, call: Call) -> dict[str, Any]:
+def create_prompt(session: Session, call: Call) -> dict[str, Any]:
     body = call.body
-    prompt = mock.store.create(
+    prompt = session.store.create(
         _owner(call),
         name=body["name"],
         template=body["template"],
@@ -22,9 +22,9 @@ def create_prompt(mock: Mock, call: Call) -> dict[str, Any]:
     return prompt.as_dict() | {"version": prompt.versions[0].as_dict()}
 
 
-def list_prompts(mock: Mock, call: Call) -> dict[str, Any]:
+def list_prompts(session: Session, call: Call) -> dict[str, Any]:
     query = call.query
-    prompts, has_more = mock.store.page(
+    prompts, has_more = session.store.page(
         _owner(call), query["limit"], query["order"], query.get("after")
     )
     page: dict[str, Any] = {
@@ -37,8 +37,8 @@ def list_prompts(mock: Mock, call: Call) -> dict[str, Any]:
     return page
 
 
-def get_prompt(mock: Mock, call: Call) -> dict[str, Any]:
-    prompt = mock.store.get(_owner(call), call.path["id"])
+def get_prompt(session: Session, call: Call) -> dict[str, Any]:
+    prompt = session.store.get(_owner(call), call.path["id"])
     template = prompt.version(call.query.get("version", prompt.active_version)).template
     data = prompt.as_dict() | {"active_template": template}
     if "variables" in call.query:
@@ -46,34 +46,34 @@ def get_prompt(mock: Mock, call: Call) -> dict[str, Any]:
     return data
 
 
-def update_prompt(mock: Mock, call: Call) -> dict[str, Any]:
-    return mock.store.update(_owner(call), call.path["id"], call.body).as_dict()
+def update_prompt(session: Session, call: Call) -> dict[str, Any]:
+    return session.store.update(_owner(call), call.path["id"], call.body).as_dict()
 
 
-def delete_prompt(mock: Mock, call: Call) -> dict[str, Any]:
-    prompt = mock.store.delete(_owner(call), call.path["id"])
+def delete_prompt(session: Session, call: Call) -> dict[str, Any]:
+    prompt = session.store.delete(_owner(call), call.path["id"])
     return {"id": prompt.id, "object": "prompt.deleted", "deleted": True}
 
 
-def create_prompt_version(mock: Mock, call: Call) -> dict[str, Any]:
-    return mock.store.add_version(_owner(call), call.path["id"], call.body["template"]).as_dict()
+def create_prompt_version(session: Session, call: Call) -> dict[str, Any]:
+    return session.store.add_version(_owner(call), call.path["id"], call.body["template"]).as_dict()
 
 
-def list_prompt_versions(mock: Mock, call: Call) -> dict[str, Any]:
+def list_prompt_versions(session: Session, call: Call) -> dict[str, Any]:
     query = call.query
-    versions = mock.store.versions(_owner(call), call.path["id"], query["limit"], query["order"])
+    versions = session.store.versions(_owner(call), call.path["id"], query["limit"], query["order"])
     return {"object": "list", "data": [version.as_dict() for version in versions]}
 
 
-def get_prompt_version(mock: Mock, call: Call) -> dict[str, Any]:
-    prompt = mock.store.get(_owner(call), call.path["id"])
+def get_prompt_version(session: Session, call: Call) -> dict[str, Any]:
+    prompt = session.store.get(_owner(call), call.path["id"])
     return prompt.version(call.path["version"]).as_dict()
 
 
-def rollback_prompt(mock: Mock, call: Call) -> dict[str, Any]:
+def rollback_prompt(session: Session, call: Call) -> dict[str, Any]:
     # JSON Schema counts 2.0 as an integer; the store wants a real int.
     number = int(call.body["version"])
-    return mock.store.rollback(_owner(call), call.path["id"], number).as_dict()
+    return session.store.rollback(_owner(call), call.path["id"], number).as_dict()
 
 
 def _owner(call: Call) -> Owner:

@@ -1,10 +1,9 @@
-"""The fast path of validation: per-operation validators compiled once at start-up.
+"""Per-operation checks compiled once at start-up: the fast half of the Checker.
 
-openapi-core stays the validator of record. These compiled checks (jsonschema-rs, over the same
-schemas of the same document) only ever say "valid" for what openapi-core would accept too; any
-doubt (a failure, a repeated or empty parameter, a declared response header) goes to openapi-core,
-which gives the verdict and its error classes. Valid traffic, the common case, skips its per-call
-walk through the spec.
+jsonschema-rs validators over the same schemas of the same document, one registry for all. They
+only ever say "valid" for what openapi-core would accept too; any doubt (a failure, a repeated or
+empty parameter, a declared response header) goes to openapi-core, which gives the verdict and
+names the faults.
 """
 
 from __future__ import annotations
@@ -12,21 +11,28 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import jsonschema_rs
 
-from .jsondata import strict_loads
+from . import jsondata
 from .spec import Operation, Spec
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
 
 INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 DOCUMENT = "urn:mka1-mock:spec"
+
+Parameters = tuple[Mapping[str, Any], Mapping[str, Any]]
+"""A request's (path, query) parameters, cast and with their defaults."""
 
 
 @dataclass(frozen=True)
 class Parameter:
     name: str
+    key: str  # how it is looked up: header names in lower case
     location: str
     required: bool
     kind: str  # "integer", "string", "json", or "defer" for what only openapi-core reads
@@ -40,7 +46,7 @@ class Parameter:
                 raise ValueError(raw)
             return int(raw)
         if self.kind == "json":
-            return strict_loads(raw)
+            return jsondata.loads(raw)
         if self.kind == "defer":
             raise ValueError(raw)
         return raw
@@ -55,42 +61,23 @@ class Plan:
     responses: Mapping[int, Any]  # status -> compiled body validator (absent: defer)
     defer: bool  # a body or security this fast path does not know: always openapi-core
 
-
-class FastPath:
-    """Compiled request and response checks for every operation of a spec."""
-
-    def __init__(self, spec: Spec) -> None:
-        self._registry = jsonschema_rs.Registry([(DOCUMENT, spec.document)])
-        self._components: dict[str, Any] = {}
-        self.plans = {op.operation_id: self._plan(spec, op) for op in spec.operations}
-
-    def request(
-        self,
-        operation: Operation,
-        query: Any,
-        headers: Mapping[str, str],
-        path: Mapping[str, str],
-        payload: Any,
-        validate: bool = True,
-    ) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
-        """(path, query) parameters if certainly valid, else None: ask openapi-core.
-
-        ``validate=False`` (benchmarks only) reads the parameters without checking them.
-        """
-        plan = self.plans[operation.operation_id]
-        if plan.defer:
+    def read(self, exchange: Exchange, check: bool = True) -> Parameters | None:
+        """The parameters if certainly valid, else None: ask openapi-core. ``check=False``
+        only reads them (a benchmark's server without validation)."""
+        if self.defer:
             return None
-        values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}, "cookie": {}}
-        for parameter in plan.parameters:
+        values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
+        query = exchange.query if exchange.scope["query_string"] else {}
+        for parameter in self.parameters:
             if parameter.location == "query":
-                given = query.getlist(parameter.name)
+                given = query.get(parameter.key, ())
                 if len(given) > 1:
                     return None
                 raw = given[0] if given else None
             elif parameter.location == "path":
-                raw = path.get(parameter.name)
+                raw = exchange.path_params.get(parameter.key)
             else:
-                raw = headers.get(parameter.name)
+                raw = exchange.headers.get(parameter.key)
             if raw is None:
                 if parameter.required:
                     return None
@@ -103,22 +90,27 @@ class FastPath:
                 value = parameter.read(raw)
             except ValueError:
                 return None
-            if validate and not parameter.schema.is_valid(value):
+            if check and not parameter.schema.is_valid(value):
                 return None
             values[parameter.location][parameter.name] = value
-        if (
-            validate
-            and plan.body is not None
-            and (payload is None or not plan.body.is_valid(payload))
-        ):
+        body = exchange.payload
+        if check and self.body is not None and (body is None or not self.body.is_valid(body)):
             return None
         return values["path"], values["query"]
 
-    def response(self, operation: Operation, status: int, document: Any) -> bool:
-        """True if a JSON answer (the data it is serialized from) certainly keeps the contract;
-        False: ask openapi-core."""
-        validator = self.plans[operation.operation_id].responses.get(status)
-        return validator is not None and bool(validator.is_valid(document))
+    def answers(self, status: int, data: Any) -> bool:
+        """True if a JSON answer certainly keeps the contract; False: ask openapi-core."""
+        validator = self.responses.get(status)
+        return validator is not None and bool(validator.is_valid(data))
+
+
+class Compiled:
+    """The compiled plan of every operation of a spec, and its components, compiled when asked."""
+
+    def __init__(self, spec: Spec) -> None:
+        self._registry = jsonschema_rs.Registry([(DOCUMENT, spec.document)])
+        self._components: dict[str, Any] = {}
+        self.plans = {op.operation_id: self._plan(spec, op) for op in spec.operations}
 
     def component(self, name: str, document: Any) -> bool:
         """Whether data certainly fits ``components/schemas/<name>``; False: ask openapi-core."""
@@ -146,9 +138,12 @@ class FastPath:
                 if "$ref" in entry:
                     where = entry["$ref"].removeprefix("#")
                     entry = _resolve(spec.document, where)
-                parameter = self._parameter(spec.document, entry, where)
-                parameters[(entry["name"], entry["in"])] = parameter
-        body, defer = None, not _bearer_or_none(spec.document, definition)
+                parameters[(entry["name"], entry["in"])] = self._parameter(
+                    spec.document, entry, where
+                )
+        # Cookies, and security other than a bearer token (checked before): openapi-core reads them.
+        cookies = any(location == "cookie" for _, location in parameters)
+        body, defer = None, cookies or not _bearer_or_none(spec.document, definition)
         if operation.takes_body:
             request_body = definition["requestBody"]
             if list(request_body["content"]) == ["application/json"] and request_body.get(
@@ -186,11 +181,11 @@ class FastPath:
             kinds = {"integer": "integer", "string": "string"}
             kind = kinds.get(schema.get("type"), "defer") if simple else "defer"
             schema_at, default = f"{where}/schema", schema.get("default")
-        if entry["in"] not in ("query", "path", "header"):
-            kind = "defer"  # cookies: openapi-core reads them
+        name, location = entry["name"], entry["in"]
         return Parameter(
-            name=entry["name"],
-            location=entry["in"],
+            name=name,
+            key=name.lower() if location == "header" else name,
+            location=location,
             required=bool(entry.get("required")),
             kind=kind,
             default=default,

@@ -1,4 +1,4 @@
-"""Mock: everything one running mock holds, and the operations tests run on it."""
+"""Session: everything one mock holds, and the operations tests run on it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from .clock import MockClock
 from .faults import Fault, Faults
 from .ids import RandomIds
-from .journal import Entry, Ring, Violation
+from .journal import Crash, Entry, Ring, Violation
 from .settings import Settings
 from .spec import Spec
 from .store import Store
@@ -19,8 +19,8 @@ UNSET: Any = object()
 
 
 @dataclass
-class Mock:
-    """State, journal, violations, faults, clock and IDs of one mock (``app.state.mock``)."""
+class Session:
+    """State, journal, violations, crashes, fault rules, clock and IDs of one mock."""
 
     settings: Settings
     spec: Spec
@@ -33,6 +33,7 @@ class Mock:
         self.store = Store(self.ids, self.clock)
         self.journal: Ring[Entry] = Ring(self.settings.journal_size)
         self.violations: Ring[Violation] = Ring(self.settings.journal_size)
+        self.crashes: Ring[Crash] = Ring(self.settings.journal_size)
         self.faults = Faults(self.settings.seed)
         self._start()
 
@@ -49,6 +50,7 @@ class Mock:
         self.store.reset()
         self.journal.clear()
         self.violations.clear()
+        self.crashes.clear()
         self.faults.clear()
         self.faults.reseed(seed)
         self.clock.release()
