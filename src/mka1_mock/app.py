@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, Router
+from starlette.routing import Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from . import connection
 from .auth import BearerAuth
 from .clock import Clock, MockClock
 from .errors import NotFound, StartupError
-from .faults import FaultStage
+from .faults import FaultStage, Sleep
 from .handlers import Handler
 from .handlers.admin import ADMIN_HANDLERS
 from .handlers.prompts import HANDLERS
 from .pipeline import Pipeline, journal
 from .routing import outside, spec_routes
-from .seeding import admin_checker, read_fault_files, read_fixtures
+from .seeding import STATE_DEPTH, admin_checker, read_fault_files, read_fixtures
 from .session import Session
 from .settings import Settings
 from .spec import Spec, admin_spec
@@ -32,10 +33,21 @@ ADMIN_MAX_BODY_SIZE = 64 * 1024 * 1024
 
 
 class MockApp(Starlette):
-    """Starlette, plus the connection's transport in the scope, so that a fault can cut it."""
+    """Starlette, with the MKA1 API's routes tried first and directly: their endpoints answer
+    every request themselves (errors and crashes included), so Starlette's middleware has
+    nothing to add there. The connection's transport goes in the scope, so a fault can cut it."""
+
+    api_routes: Sequence[Route] = ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection.capture(scope, send)
+        if scope["type"] == "http":
+            for route in self.api_routes:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child_scope)
+                    await route.app(scope, receive, send)
+                    return
         await super().__call__(scope, receive, send)
 
 
@@ -43,10 +55,15 @@ def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
+    sleep: Sleep = asyncio.sleep,
     handlers: Mapping[str, Handler] = HANDLERS,
     checker: Callable[[Spec], Checker] = Checker,
 ) -> Starlette:
-    """The mock as an ASGI app; a bad spec, fixture or handler table stops it here."""
+    """The mock as an ASGI app; a bad spec, fixture or handler table stops it here.
+
+    ``clock`` and ``sleep`` replace the wall clock and the waits of delays, for tests;
+    ``handlers`` and ``checker`` replace the operations and the validation.
+    """
     settings = settings or Settings()
     spec = Spec.load(settings.spec_path)
     admin = admin_spec()
@@ -60,25 +77,32 @@ def create_app(
         handlers,
         max_body_size=settings.max_body_size,
         auth=BearerAuth(settings.api_keys),
-        faults=FaultStage(settings.latency_ms),
+        faults=FaultStage(settings.latency_ms, sleep),
         record=journal,
     )
     # The admin API: no auth, no faults, no journal, and room for a whole exported state.
-    admin_api = Pipeline(admin_checker(), ADMIN_HANDLERS, max_body_size=ADMIN_MAX_BODY_SIZE)
+    admin_api = Pipeline(
+        admin_checker(),
+        ADMIN_HANDLERS,
+        max_body_size=ADMIN_MAX_BODY_SIZE,
+        max_depth=STATE_DEPTH,
+    )
 
     async def not_found(request: Request, exc: Exception) -> Response:
         error = NotFound(f"No route for {request.method} {request.url.path}")
         answer = outside(api, session, error, "NotFoundError", request.scope)
         return Response(answer.body, answer.status, media_type="application/json")
 
+    api_routes = spec_routes(spec, api, session)
     routes = [
-        *spec_routes(spec, api, session),  # first: the router tries routes in order
+        *api_routes,
         _document("/openapi.json", spec.json, "application/json"),
         _document("/openapi.yaml", spec.text, "application/yaml"),
         _document("/__mock/openapi.json", admin.json, "application/json"),
         *spec_routes(admin, admin_api, session),
     ]
     app = MockApp(routes=routes, exception_handlers={HTTPException: not_found})
+    app.api_routes = api_routes
     # A trailing slash is another path in the contract, not a redirect.
     assert isinstance(app.router, Router)
     app.router.redirect_slashes = False

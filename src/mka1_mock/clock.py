@@ -39,34 +39,53 @@ class MockClock:
         with self._lock:
             if self._frozen_at is not None:
                 return self._frozen_at
-            return self.source.now() + self._offset
+            try:
+                return self.source.now() + self._offset
+            except OverflowError:  # a running clock moved to the very end stops there
+                return END_OF_TIME
+
+    def change(
+        self,
+        *,
+        at: datetime | None = None,
+        freeze: bool = False,
+        advance: float = 0,
+        release: bool = False,
+    ) -> None:
+        """Freeze at ``at`` (or, with ``freeze``, at now), move on by ``advance`` seconds (whole
+        seconds count), then release if asked: all or nothing. Raises OverflowError, changing
+        nothing, if time would pass the year 9999."""
+        step = timedelta(seconds=int(advance))
+        with self._lock:
+            frozen_at, offset = self._frozen_at, self._offset
+            if at is not None:
+                moment = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+                frozen_at = moment.astimezone(timezone.utc).replace(microsecond=0)
+            elif freeze and frozen_at is None:
+                frozen_at = self.source.now() + offset
+            if frozen_at is not None:
+                frozen_at += step
+            else:
+                self.source.now() + offset + step  # raises past the year 9999
+                offset += step
+            if release:
+                frozen_at, offset = None, timedelta()
+            self._frozen_at, self._offset = frozen_at, offset
 
     def freeze(self, at: datetime | None = None) -> None:
         """Stop time at ``at`` (UTC; default: now) until released."""
-        moment = at if at is not None else self.now()
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        with self._lock:
-            self._frozen_at = moment.astimezone(timezone.utc).replace(microsecond=0)
+        self.change(at=at, freeze=True)
 
     def advance(self, seconds: float) -> None:
-        """Move time forward, frozen or not (whole seconds count).
-
-        Raises OverflowError, changing nothing, if that would pass the year 9999.
-        """
-        step = timedelta(seconds=int(seconds))
-        with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at += step
-            else:
-                self.source.now() + self._offset + step  # raises past the year 9999
-                self._offset += step
+        """Move time forward, frozen or not; OverflowError, changing nothing, past 9999."""
+        self.change(advance=seconds)
 
     def release(self) -> None:
         """Back to the real wall clock."""
-        with self._lock:
-            self._frozen_at = None
-            self._offset = timedelta()
+        self.change(release=True)
+
+
+END_OF_TIME = datetime.max.replace(microsecond=0, tzinfo=timezone.utc)
 
 
 @lru_cache(maxsize=4096)  # the same few seconds are formatted over and over

@@ -17,12 +17,16 @@ from urllib.parse import quote
 import jsonschema_rs
 
 from . import jsondata
+from .errors import Detail
 from .spec import Operation, Spec
 
 if TYPE_CHECKING:
     from .exchange import Exchange
 
 INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+WRITTEN_AS_INTEGER = re.compile(r"-?[0-9]+")
+"""What a query or path integer must look like (Python's int() also takes 1_0, +1, " 1" and
+non-ASCII digits)."""
 DOCUMENT = "urn:mka1-mock:spec"
 
 Parameters = tuple[Mapping[str, Any], Mapping[str, Any]]
@@ -97,6 +101,21 @@ class Plan:
         if check and self.body is not None and (body is None or not self.body.is_valid(body)):
             return None
         return values["path"], values["query"]
+
+    def loose_integers(self, exchange: Exchange) -> list[Detail]:
+        """Integer parameters not written as one, which openapi-core would still cast."""
+        query = exchange.query
+        problems = []
+        for parameter in self.parameters:
+            if parameter.kind != "integer" or parameter.location not in ("query", "path"):
+                continue
+            given = query.get(parameter.key, [])
+            if parameter.location == "path":
+                given = [exchange.path_params.get(parameter.key, "")]
+            if any(raw and not WRITTEN_AS_INTEGER.fullmatch(raw) for raw in given):
+                where = f"{parameter.location}.{parameter.name}"
+                problems.append(Detail(where, "must be an integer"))
+        return problems
 
     def answers(self, status: int, data: Any) -> bool:
         """True if a JSON answer certainly keeps the contract; False: ask openapi-core."""

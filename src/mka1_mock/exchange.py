@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 JSON_HEADER = (b"content-type", b"application/json")
 
 
+def media_type(content_type: str) -> str:
+    """``Application/JSON; charset=utf-8`` -> ``application/json``; HTTP's whitespace only."""
+    return content_type.split(";")[0].strip(" \t").lower()
+
+
 class Answer:
     """A response: status, body bytes, the JSON data they were made from, and extra headers."""
 

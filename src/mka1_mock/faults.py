@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ERRORS, ConnectionDropped, Detail, invalid
 from .exchange import Answer
+from .jsondata import whole
 from .spec import Operation
 from .store import Owner
 
@@ -23,7 +25,9 @@ if TYPE_CHECKING:
     from .exchange import Exchange
     from .session import Session
 
+DIGITS = re.compile("[0-9]+")
 When = Literal["before", "after"]
+Sleep = Callable[[float], Awaitable[None]]
 MAX_DELAY_MS = 600_000
 MALFORMED = b'{"id":"prompt_00000000000000000000000000000000","object":"prompt"}'
 """Cut in half when a malformed-body fault fires before any handler ran."""
@@ -77,7 +81,10 @@ class Faults:
         self.reseed(seed)
 
     def reseed(self, seed: int | None) -> None:
+        # Chances and delays draw from two streams, so that a delay (--latency, a range) never
+        # changes which requests a probability rule hits.
         self._random = random.Random(seed)
+        self._delays = random.Random(seed)
 
     def add(self, rule: Fault) -> Fault:
         with self._lock:
@@ -107,10 +114,10 @@ class Faults:
         """Seconds to wait for a rule: fixed, or drawn from its range."""
         if rule is None or not (rule.delay_ms or rule.delay_max_ms):
             return 0.0
-        if rule.delay_max_ms is None:
+        if rule.delay_max_ms in (None, rule.delay_ms):
             return rule.delay_ms / 1000
         with self._lock:
-            return self._random.uniform(rule.delay_ms, rule.delay_max_ms) / 1000
+            return self._delays.uniform(rule.delay_ms, rule.delay_max_ms) / 1000
 
     def __iter__(self) -> Iterator[Fault]:
         with self._lock:
@@ -119,7 +126,9 @@ class Faults:
 
 def fault_from(data: Mapping[str, Any], operations: Sequence[Operation], where: str = "") -> Fault:
     """A rule from schema-valid data (the admin API's ``Fault``), checked against the spec."""
-    rule = Fault(**{key: value for key, value in data.items() if key not in ("id", "fired")})
+    fields = {key: value for key, value in data.items() if key not in ("id", "fired")}
+    integers = ("status", "retry_after", "delay_ms", "delay_max_ms", "times")
+    rule = Fault(**fields | {key: whole(fields[key]) for key in integers if key in fields})
     check_fault(rule, operations, where)
     return rule
 
@@ -161,13 +170,12 @@ def preferred(prefer: str, operation: Operation) -> Fault | None:
         name, _, value = token.strip().partition("=")
         options[name.strip().lower()] = value.strip().strip('"')
     rule = Fault(id="Prefer")
-    try:
-        if "delay" in options:
-            rule.delay_ms = int(options["delay"])
-        if "code" in options and int(options["code"]) != operation.success_status:
-            rule.status = int(options["code"])
-    except ValueError:
-        raise invalid([Detail("header.Prefer", "code and delay must be whole numbers")]) from None
+    if any(not DIGITS.fullmatch(options[key]) for key in ("code", "delay") if key in options):
+        raise invalid([Detail("header.Prefer", "code and delay must be whole numbers")])
+    if "delay" in options:
+        rule.delay_ms = int(options["delay"])
+    if "code" in options and int(options["code"]) != operation.success_status:
+        rule.status = int(options["code"])
     if rule.status is not None and rule.status not in operation.error_statuses:
         declared = ", ".join(map(str, sorted(operation.error_statuses)))
         problem = (
@@ -182,14 +190,15 @@ def preferred(prefer: str, operation: Operation) -> Fault | None:
 class FaultStage:
     """Latency, ``Prefer`` and the session's rules, applied to the requests of an API."""
 
-    def __init__(self, latency_ms: tuple[int, int] | None = None) -> None:
+    def __init__(self, latency_ms: tuple[int, int] | None = None, sleep: Sleep = asyncio.sleep):
         self.latency_rule = None
         if latency_ms is not None:
             self.latency_rule = Fault(delay_ms=latency_ms[0], delay_max_ms=latency_ms[1])
+        self.sleep = sleep  # tests pass one that records instead of waiting
 
     async def latency(self, session: Session) -> None:
         """``--latency``: every answer is late, errors included."""
-        await pause(session.faults.delay(self.latency_rule))
+        await self.pause(session.faults.delay(self.latency_rule))
 
     async def before(self, session: Session, exchange: Exchange) -> Answer | None:
         """An answer instead of the handler's, or None to go on (after any delay)."""
@@ -200,7 +209,7 @@ class FaultStage:
         if rule is None:
             return None
         exchange.fault = rule
-        await pause(session.faults.delay(rule))
+        await self.pause(session.faults.delay(rule))
         return self._inject(rule, operation, None) if rule.decisive else None
 
     async def after(self, session: Session, exchange: Exchange, answer: Answer) -> Answer:
@@ -212,8 +221,12 @@ class FaultStage:
         if rule is None:
             return answer
         exchange.fault = rule
-        await pause(session.faults.delay(rule))
+        await self.pause(session.faults.delay(rule))
         return self._inject(rule, operation, answer)
+
+    async def pause(self, seconds: float) -> None:
+        if seconds > 0:  # no needless trip through the event loop on the hot path
+            await self.sleep(seconds)
 
     def _inject(self, rule: Fault, operation: Operation, answer: Answer | None) -> Answer:
         if rule.drop:
@@ -240,8 +253,3 @@ class NoFaults(FaultStage):
 
     async def after(self, session: Session, exchange: Exchange, answer: Answer) -> Answer:
         return answer
-
-
-async def pause(seconds: float) -> None:
-    if seconds > 0:  # no needless trip through the event loop on the hot path
-        await asyncio.sleep(seconds)

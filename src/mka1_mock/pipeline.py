@@ -18,7 +18,7 @@ from .errors import (
     ServerError,
     UnsupportedMediaType,
 )
-from .exchange import Answer, Exchange
+from .exchange import Answer, Exchange, media_type
 from .faults import FaultStage, NoFaults
 from .handlers import Call, Handler
 from .journal import Crash, Entry, Violation
@@ -51,6 +51,7 @@ class Pipeline:
         handlers: Mapping[str, Handler],
         *,
         max_body_size: int,
+        max_depth: int = jsondata.MAX_DEPTH,
         auth: Auth = anyone,
         faults: FaultStage | None = None,
         record: Callable[[Session, Exchange], None] = unjournaled,
@@ -58,6 +59,7 @@ class Pipeline:
         self.checker = checker
         self.handlers = handlers
         self.max_body_size = max_body_size
+        self.max_depth = max_depth
         self.auth = auth
         self.faults = faults or NoFaults()
         self.record = record
@@ -93,7 +95,8 @@ class Pipeline:
             return  # bodies sent to operations that take none are never read
         exchange.body = body = await self._read(exchange)
         if body:
-            exchange.payload = _parse(exchange.headers.get("content-type", ""), body)
+            content_type = exchange.headers.get("content-type", "")
+            exchange.payload = _parse(content_type, body, self.max_depth)
 
     def handle(self, session: Session, exchange: Exchange, call: Call) -> Answer:
         """The operation's handler: the success answer, or a typed error (404)."""
@@ -146,13 +149,13 @@ class Pipeline:
         limit = self.max_body_size
         too_large = PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes")
         declared = exchange.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise too_large
         chunks, size, more = [], 0, True
         while more:
             message = await exchange.receive()
-            if message["type"] == "http.disconnect":
-                break
+            if message["type"] == "http.disconnect":  # a body cut short is never acted on
+                raise ConnectionDropped("the client left before sending the whole body")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -170,9 +173,9 @@ def violated(
     session.violations.append(Violation(operation_id, method, path, status, tuple(details)))
 
 
-def _parse(content_type: str, body: bytes) -> Any:
+def _parse(content_type: str, body: bytes, max_depth: int) -> Any:
     """The JSON of a body, once its media type and syntax are right (415, 400)."""
-    if content_type.split(";")[0].strip().lower() != "application/json":
+    if media_type(content_type) != "application/json":
         problem = "is missing"
         if content_type:
             problem = f"must be application/json, not {content_type!r}"
@@ -182,7 +185,7 @@ def _parse(content_type: str, body: bytes) -> Any:
             details=(Detail("header.Content-Type", problem),),
         )
     try:
-        return jsondata.loads(body)
+        return jsondata.loads(body, max_depth)
     except jsondata.TooDeep as exc:
         where = f"body.{exc.field}" if exc.field is not None else "body"
         raise BadRequest(

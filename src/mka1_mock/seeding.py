@@ -17,6 +17,9 @@ from .store import check_seeds
 from .validation import Checker
 
 SUFFIXES = (".json", ".yaml", ".yml")
+STATE_DEPTH = jsondata.MAX_DEPTH + 2
+"""How deep a state document (fixtures, the admin API's bodies) nests: a prompt's metadata sits
+two levels deeper there (``{"prompts": [{...}]}``) than in a request body."""
 
 
 def fixture_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -65,10 +68,16 @@ def _read(path: Path, kind: str) -> Any:
     """JSON (``.json``) or YAML (anything else), with the file named in any error."""
     try:
         text = path.read_text(encoding="utf-8")
-        return jsondata.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        if path.suffix == ".json":
+            return jsondata.loads(text, STATE_DEPTH)
+        data = yaml.safe_load(text)
+        jsondata.check_depth(data, STATE_DEPTH)
+        return data
     except OSError as exc:
         raise StartupError(f"{path}: cannot read the {kind} file: {exc.strerror}") from None
-    except (ValueError, yaml.YAMLError) as exc:
+    except jsondata.TooDeep as exc:
+        raise StartupError(f"{path}: {exc.field or '(root)'}: {exc}") from None
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
         reason = str(exc).splitlines()[0]
         raise StartupError(f"{path}: not valid {path.suffix[1:].upper()}: {reason}") from None
 

@@ -90,7 +90,8 @@ class MockServer:
         self._server = self._thread = None
 
     def reset(self, seed: int | None = UNSET) -> None:
-        """Fixtures only, empty journal, real clock, IDs from ``seed`` (default: the settings')."""
+        """Back to the start: the fixtures only; no journal, violations, crashes or fault rules
+        but the ``--faults`` files'; the real clock; IDs from ``seed`` (default: the settings')."""
         self.session.reset(seed)
 
     def prepare(

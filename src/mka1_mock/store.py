@@ -12,6 +12,7 @@ from typing import Any, Literal, NamedTuple
 from .clock import Clock, format_timestamp, parse_timestamp
 from .errors import Detail, NotFound, invalid
 from .ids import IdSource
+from .jsondata import whole
 from .prompt import Prompt, Version
 
 
@@ -105,7 +106,7 @@ class Store:
             metadata=dict(item.get("metadata", {})),
             created_at=created_at,
             updated_at=_time(item, "updated_at") or max(created_at, versions[-1].created_at),
-            active_version=item.get("active_version", len(versions)),
+            active_version=whole(item.get("active_version", len(versions))),
             versions=versions,
             sort_key=(created_at, 0),
         )
@@ -250,8 +251,10 @@ def _check_seed(item: Mapping[str, Any], where: str, taken: set[str]) -> None:
     for location, holder, key in stamped:
         try:
             _time(holder, key)
-        except (OverflowError, ValueError):
+        except OverflowError:
             problems.append(Detail(location, "is outside the years 1..9999 in UTC"))
+        except ValueError as exc:
+            problems.append(Detail(location, f"is not a usable time ({exc})"))
     latest = len(item["versions"])
     if item.get("active_version", latest) > latest:
         problems.append(

@@ -14,6 +14,7 @@ from starlette.datastructures import Headers, QueryParams
 
 from .compiled import Compiled, Parameters
 from .errors import Detail, invalid
+from .exchange import media_type
 from .spec import Operation, Spec
 
 if TYPE_CHECKING:
@@ -39,8 +40,9 @@ class Checker:
         from .messages import request_details, unique
 
         result = self.spec.openapi.unmarshal_request(_OpenAPIRequest(exchange))
-        if result.errors:
-            raise invalid(list(unique(request_details(result.errors))))
+        details = [*request_details(result.errors), *plan.loose_integers(exchange)]
+        if details:
+            raise invalid(list(unique(details)))
         return result.parameters.path, result.parameters.query
 
     def response(self, exchange: Exchange, answer: Answer) -> list[Detail]:
@@ -95,7 +97,9 @@ class _OpenAPIRequest:
             path=exchange.path_params,
         )
         self.body = exchange.body
-        self.content_type = exchange.headers.get("content-type", "")
+        # The media type alone: the body was read already, and openapi-core fails on a
+        # parameter without "=".
+        self.content_type = media_type(exchange.headers.get("content-type", ""))
 
 
 class _OpenAPIResponse:

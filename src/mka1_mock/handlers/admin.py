@@ -8,6 +8,7 @@ from .._version import __version__
 from ..clock import format_timestamp, parse_timestamp
 from ..errors import Detail, invalid
 from ..faults import fault_from
+from ..jsondata import whole
 from ..session import UNSET, Session
 from . import Call, Handler
 
@@ -18,7 +19,7 @@ def health(session: Session, call: Call) -> dict[str, Any]:
 
 def reset(session: Session, call: Call) -> dict[str, Any]:
     body = call.body or {}
-    session.reset(seed=body.get("seed", UNSET))
+    session.reset(seed=whole(body.get("seed", UNSET)))
     return _status(session)
 
 
@@ -75,17 +76,16 @@ def set_clock(session: Session, call: Call) -> dict[str, Any]:
         raise invalid([Detail("body.now", "is outside the years 1..9999 in UTC")]) from None
     except ValueError as exc:
         raise invalid([Detail("body.now", f"is not a usable time ({exc})")]) from None
-    if moment is not None:
-        session.clock.freeze(moment)
-    elif body.get("frozen") is True:
-        session.clock.freeze()
-    if "advance" in body:
-        try:
-            session.clock.advance(body["advance"])
-        except OverflowError:
-            raise invalid([Detail("body.advance", "moves the clock past the year 9999")]) from None
-    if body.get("frozen") is False:
-        session.clock.release()
+    frozen = body.get("frozen")
+    try:
+        session.clock.change(
+            at=moment,
+            freeze=frozen is True,
+            advance=body.get("advance", 0),
+            release=frozen is False,
+        )
+    except OverflowError:
+        raise invalid([Detail("body.advance", "moves the clock past the year 9999")]) from None
     return get_clock(session, call)
 
 

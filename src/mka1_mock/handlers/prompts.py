@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..jsondata import whole
 from ..rendering import render
 from ..session import Session
 from ..store import Owner
@@ -71,8 +72,7 @@ def get_prompt_version(session: Session, call: Call) -> dict[str, Any]:
 
 
 def rollback_prompt(session: Session, call: Call) -> dict[str, Any]:
-    # JSON Schema counts 2.0 as an integer; the store wants a real int.
-    number = int(call.body["version"])
+    number = whole(call.body["version"])
     return session.store.rollback(_owner(call), call.path["id"], number).as_dict()
 
 
