@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import AUTH, PROMPTS
+from tests.helpers import AUTH, PROMPTS
 
 COMMAND = [sys.executable, "-m", "mka1_mock"]
 

@@ -9,9 +9,9 @@ from starlette.testclient import TestClient
 
 from mka1_mock import Session, Settings, create_app
 from mka1_mock.errors import Detail
+from mka1_mock.handlers.prompts import HANDLERS
 from mka1_mock.journal import Ring, Violation, failure_report
-
-from .conftest import AUTH, PROMPTS
+from tests.helpers import AUTH, PROMPTS, create_prompt, drops_the_name
 
 
 def test_journal_keeps_the_newest_1000_of_10000_requests() -> None:
@@ -41,7 +41,7 @@ def test_journal_size_setting_bounds_the_journal() -> None:
     with TestClient(app, headers=AUTH) as client:
         for i in range(8):
             client.get(PROMPTS, headers={"X-On-Behalf-Of": f"n{i}"})
-        client.post(PROMPTS, json={"name": "a", "template": "t"})
+        create_prompt(client, name="a", template="t")
         listed = client.get("/__mock/requests").json()["data"]
         lists = client.get("/__mock/requests", params={"operation": "listPrompts"}).json()["data"]
         client.delete("/__mock/requests")
@@ -228,17 +228,9 @@ def test_failure_report_of_a_violation_without_details() -> None:
 
 
 def test_failure_report_of_a_real_violation_names_the_operation_and_field() -> None:
-    from mka1_mock.handlers import Call
-    from mka1_mock.handlers.prompts import HANDLERS, get_prompt
-
-    def drops_the_name(session: Session, call: Call) -> dict[str, object]:
-        data = get_prompt(session, call)
-        del data["name"]
-        return data
-
     app = create_app(handlers=HANDLERS | {"getPrompt": drops_the_name})
     with TestClient(app, headers=AUTH) as client:
-        prompt_id = client.post(PROMPTS, json={"name": "a", "template": "t"}).json()["id"]
+        prompt_id = create_prompt(client, name="a", template="t")["id"]
         assert client.get(f"{PROMPTS}/{prompt_id}").status_code == 500
 
     report = failure_report(list(app.state.session.violations), [])

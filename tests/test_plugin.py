@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import CLASSIFIER_ID, GREETING_ID, SHIPPED
+
 pytest_plugins = ["pytester"]
 
-SHIPPED = Path(__file__).resolve().parents[1] / "fixtures" / "prompts.json"
-CLASSIFIER = "prompt_aa87e2b1112a455b8deabed784372198"
-GREETING = "prompt_0f4c1a2b3c4d5e6f708192a3b4c5d6e7"
 LEAN = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio")
 
 HELPERS = """
@@ -170,8 +169,8 @@ def test_plugin_marker_fixtures_from_path_dict_and_list(pytester: pytest.Pyteste
         from helpers import get, ids
 
         SHIPPED = {str(SHIPPED)!r}
-        CLASSIFIER = {CLASSIFIER!r}
-        GREETING = {GREETING!r}
+        CLASSIFIER = {CLASSIFIER_ID!r}
+        GREETING = {GREETING_ID!r}
         FROM_DICT = "prompt_" + "1" * 32
         DATA = {{
             "prompts": [
@@ -453,8 +452,8 @@ def test_plugin_fixtures_option_seeds_every_test(pytester: pytest.Pytester) -> N
         test_option_fixtures=f"""
         from helpers import PROMPTS, client, create, ids
 
-        CLASSIFIER = {CLASSIFIER!r}
-        GREETING = {GREETING!r}
+        CLASSIFIER = {CLASSIFIER_ID!r}
+        GREETING = {GREETING_ID!r}
 
 
         def test_first_sees_and_deletes(mka1_mock):
@@ -495,7 +494,7 @@ def test_plugin_ini_seed_repeats_ids_across_runs(pytester: pytest.Pytester) -> N
 
 
         def made(mka1_mock):
-            assert ids(mka1_mock, "demo-key") == [{CLASSIFIER!r}]
+            assert ids(mka1_mock, "demo-key") == [{CLASSIFIER_ID!r}]
             first = create(mka1_mock, name="a")
             second = create(mka1_mock, name="b")
             return ",".join([first["id"], first["version"]["id"], second["id"]])

@@ -1,4 +1,5 @@
-"""The official MKA1 SDK's ``*_async`` methods against a real uvicorn mock.
+"""The official MKA1 SDK's ``*_async`` methods against the shared real uvicorn mock: a round trip
+of each operation, its errors and retries, and concurrent calls on one event loop.
 
 No asyncio plugin is installed: each test runs its scenario with ``asyncio.run``. Each scenario
 opens its own httpx clients inside its event loop and closes them there.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
@@ -18,27 +19,24 @@ from mka1 import SDK
 from mka1.errors import SDKDefaultError
 
 from mka1_mock.server import MockServer
-
-from .test_sdk import (
-    GREETING,
+from tests.helpers import (
+    FAST_RETRIES,
     NO_RETRIES,
     OTHER_TOKEN,
     PROMPT_ID,
+    RATE_LIMITED,
     TOKEN,
     UNKNOWN_ID,
     VERSION_ID,
-    api_error,
+    SdkWaits,
+    assert_error,
     assert_whole_second_utc,
+    fast_backoff,
+    statuses,
 )
 
 T = TypeVar("T")
-
-
-@pytest.fixture(autouse=True)
-def _contract_kept(server: MockServer) -> Iterator[None]:
-    """Every test ends with the mock having sent nothing that breaks ``openapi.yaml``."""
-    yield
-    assert [v.as_dict() for v in server.session.violations] == []
+GREETING = "Hello, {{name}}! Welcome to {{company}}."
 
 
 @asynccontextmanager
@@ -171,7 +169,7 @@ def test_async_delete_removes_prompt(server: MockServer) -> None:
         )
         with pytest.raises(SDKDefaultError) as caught:
             await sdk.llm.prompts.get_async(id=created.id)
-        assert api_error(caught.value, 404)["param"] == "id"
+        assert_error(caught.value, 404, param="id")
         assert (await sdk.llm.prompts.list_async()).data == []
 
     run(server, scenario)
@@ -181,11 +179,11 @@ def test_async_errors_raise_sdk_default_error(server: MockServer) -> None:
     async def scenario(sdk: SDK) -> None:
         with pytest.raises(SDKDefaultError) as caught:
             await sdk.llm.prompts.list_async(limit=101)
-        assert api_error(caught.value, 400)["param"] == "limit"
+        assert_error(caught.value, 400, param="limit", locations=["query.limit"])
 
         with pytest.raises(SDKDefaultError) as caught:
             await sdk.llm.prompts.rollback_async(id=UNKNOWN_ID, version=1)
-        assert api_error(caught.value, 404)["param"] == "id"
+        assert_error(caught.value, 404, param="id")
 
     run(server, scenario)
 
@@ -196,7 +194,7 @@ def test_async_tenancy_other_token_gets_404(server: MockServer) -> None:
             created = await owner.llm.prompts.create_async(name="mine", template="t")
             with pytest.raises(SDKDefaultError) as caught:
                 await other.llm.prompts.get_async(id=created.id)
-            assert api_error(caught.value, 404)["param"] == "id"
+            assert_error(caught.value, 404, param="id")
             assert (await other.llm.prompts.list_async()).data == []
 
     asyncio.run(main())
@@ -224,3 +222,22 @@ def test_async_concurrent_create_version_numbers_each_once(server: MockServer) -
         assert (fetched.active_version, fetched.latest_version) == (51, 51)
 
     run(server, scenario)
+
+
+def test_async_retries_wait_for_retry_after_then_for_the_backoff(
+    server: MockServer, sdk_waits: SdkWaits
+) -> None:
+    server.fail("listPrompts", status=429, retry_after=3, times=1)
+    server.fail("createPrompt", status=503, times=2)
+
+    async def scenario(sdk: SDK) -> None:
+        assert (await sdk.llm.prompts.list_async(retries=FAST_RETRIES)).data == []
+        assert sdk_waits.waits == [3]
+        created = await sdk.llm.prompts.create_async(name="p", template="t", retries=FAST_RETRIES)
+        assert sdk_waits.waits[1:] == pytest.approx(fast_backoff(2))
+        assert PROMPT_ID.match(created.id)
+
+    run(server, scenario)
+
+    assert statuses(server.requests()) == [429, 200, 503, 503, 201]
+    assert server.requests()[0].response == RATE_LIMITED

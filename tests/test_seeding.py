@@ -12,14 +12,7 @@ from starlette.testclient import TestClient
 from mka1_mock import StartupError, create_app
 from mka1_mock.seeding import fixture_files, read_fixtures
 from mka1_mock.settings import Settings
-
-from .conftest import PROMPTS
-
-ROOT = Path(__file__).parent.parent
-SHIPPED = ROOT / "fixtures"
-DEMO = {"Authorization": "Bearer demo-key"}
-CLASSIFIER = "prompt_aa87e2b1112a455b8deabed784372198"
-GREETING = "prompt_0f4c1a2b3c4d5e6f708192a3b4c5d6e7"
+from tests.helpers import CLASSIFIER_ID, DEMO, FIXTURES, GREETING_ID, PROMPTS
 
 
 def prompt(**fields: Any) -> dict[str, Any]:
@@ -33,16 +26,16 @@ def write(tmp_path: Path, data: Any, name: str = "seed.json") -> Path:
 
 
 def test_seeding_shipped_fixtures_serve_the_docs_examples() -> None:
-    app = create_app(Settings(fixtures=(SHIPPED,)))
+    app = create_app(Settings(fixtures=(FIXTURES,)))
     with TestClient(app) as client:
-        classifier = client.get(f"{PROMPTS}/{CLASSIFIER}", headers=DEMO).json()
-        old = client.get(f"{PROMPTS}/{CLASSIFIER}?version=1", headers=DEMO).json()
+        classifier = client.get(f"{PROMPTS}/{CLASSIFIER_ID}", headers=DEMO).json()
+        old = client.get(f"{PROMPTS}/{CLASSIFIER_ID}?version=1", headers=DEMO).json()
         greeting = client.get(
-            f"{PROMPTS}/{GREETING}",
+            f"{PROMPTS}/{GREETING_ID}",
             params={"variables": '{"name":"Alice","company":"Acme"}'},
             headers=DEMO | {"X-On-Behalf-Of": "user_123"},
         ).json()
-        hidden = client.get(f"{PROMPTS}/{GREETING}", headers=DEMO)
+        hidden = client.get(f"{PROMPTS}/{GREETING_ID}", headers=DEMO)
 
     assert classifier["name"] == "Customer Support Classifier"
     assert (classifier["active_version"], classifier["latest_version"]) == (2, 2)

@@ -8,34 +8,18 @@ from starlette.testclient import TestClient
 
 from mka1_mock import create_app
 from mka1_mock.handlers import Call
-from mka1_mock.handlers.prompts import HANDLERS, get_prompt
+from mka1_mock.handlers.prompts import HANDLERS
 from mka1_mock.session import Session
-
-from .conftest import AUTH, PROMPTS
-
-
-def drops_the_name(session: Session, call: Call) -> dict[str, Any]:
-    data = get_prompt(session, call)
-    del data["name"]
-    return data
-
-
-def crashes(session: Session, call: Call) -> dict[str, Any]:
-    raise RuntimeError("boom")
+from tests.helpers import AUTH, PROMPTS, assert_error, crashes, create_prompt, drops_the_name
 
 
 def test_selfcheck_contract_breaking_response_becomes_500() -> None:
     app = create_app(handlers=HANDLERS | {"getPrompt": drops_the_name})
     with TestClient(app, headers=AUTH) as client:
-        created = client.post(PROMPTS, json={"name": "a", "template": "t"}).json()
+        created = create_prompt(client, name="a", template="t")
         response = client.get(f"{PROMPTS}/{created['id']}")
 
-    assert response.status_code == 500
-    error = response.json()["error"]
-    assert error["type"] == "server_error"
-    assert error["code"] == 500
-    assert error["param"] is None
-    assert "getPrompt" in error["message"]
+    error = assert_error(response, 500, param=None, mentions="getPrompt")
     assert {"location": "response.body.name", "message": "is required"} in error["details"]
     [violation] = list(app.state.session.violations)
     assert violation.operation_id == "getPrompt"
@@ -56,21 +40,21 @@ def test_selfcheck_undeclared_status_is_a_violation() -> None:
     with TestClient(app, headers=AUTH) as client:
         response = client.get(PROMPTS)
 
-    assert response.status_code == 500
-    assert "418 is not a status this operation declares" in response.json()["error"]["message"]
+    assert_error(response, 500, mentions="418 is not a status this operation declares")
     assert len(app.state.session.violations) == 1
 
 
 def test_selfcheck_crashing_handler_is_a_documented_500_and_changes_nothing() -> None:
     app = create_app(handlers=HANDLERS | {"deletePrompt": crashes})
     with TestClient(app, headers=AUTH) as client:
-        created = client.post(PROMPTS, json={"name": "a", "template": "t"}).json()
+        created = create_prompt(client, name="a", template="t")
         response = client.delete(f"{PROMPTS}/{created['id']}")
         still_there = client.get(f"{PROMPTS}/{created['id']}")
 
-    assert response.status_code == 500
-    assert response.json()["error"]["message"] == (
+    assert assert_error(response, 500)["message"] == (
         "deletePrompt failed inside the mock: RuntimeError('boom')"
     )
     assert still_there.status_code == 200
     assert list(app.state.session.violations) == []
+    [crash] = app.state.session.crashes
+    assert (crash.operation_id, crash.error) == ("deletePrompt", "RuntimeError('boom')")

@@ -1,4 +1,8 @@
-"""MockServer itself: a real uvicorn on its own port, with state, journal and clock controls."""
+"""MockServer itself: a real uvicorn on its own port, with state, journal and clock controls.
+
+Tests of one server's life, settings or handlers start their own; the others use the shared
+``server`` (reset before each test).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import json
 import re
 import shutil
 import socket
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,16 +19,18 @@ import pytest
 
 from mka1_mock import MockError, StartupError, __version__
 from mka1_mock.errors import Detail
-from mka1_mock.handlers import Call
-from mka1_mock.handlers.prompts import HANDLERS, get_prompt
+from mka1_mock.handlers.prompts import HANDLERS
 from mka1_mock.server import MockServer
-from mka1_mock.session import Session
 from mka1_mock.settings import Settings
+from tests.helpers import (
+    CLASSIFIER_ID,
+    GREETING_ID,
+    PROMPTS,
+    SHIPPED,
+    create_prompt,
+    drops_the_name,
+)
 
-PROMPTS = "/api/v1/llm/prompts"
-SHIPPED = Path(__file__).resolve().parents[1] / "fixtures" / "prompts.json"
-CLASSIFIER = "prompt_aa87e2b1112a455b8deabed784372198"
-GREETING = "prompt_0f4c1a2b3c4d5e6f708192a3b4c5d6e7"
 FROZEN = "2026-03-15T10:30:00Z"
 
 EXTRA = {
@@ -71,7 +76,7 @@ def ids(server: MockServer, token: str = "k", on_behalf_of: str | None = None) -
 
 def create(server: MockServer, name: str = "p", template: str = "t", **fields: Any) -> Any:
     with client(server) as http:
-        return ok(http.post(PROMPTS, json={"name": name, "template": template, **fields}), 201)
+        return create_prompt(http, name=name, template=template, **fields)
 
 
 def port_of(server: MockServer) -> int:
@@ -84,12 +89,6 @@ def wall_clock() -> datetime:
 
 def parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
-@pytest.fixture
-def server() -> Iterator[MockServer]:
-    with MockServer() as running:
-        yield running
 
 
 # --------------------------------------------------------------------------- life cycle
@@ -143,12 +142,12 @@ def test_stop_frees_the_port() -> None:
 
 def test_load_a_file_by_path_or_name(server: MockServer) -> None:
     assert server.load(SHIPPED) == 2
-    assert ids(server, "demo-key") == [CLASSIFIER]
-    assert ids(server, "demo-key", "user_123") == [GREETING]
+    assert ids(server, "demo-key") == [CLASSIFIER_ID]
+    assert ids(server, "demo-key", "user_123") == [GREETING_ID]
 
     server.reset()
     assert server.load(str(SHIPPED)) == 2
-    assert ids(server, "demo-key") == [CLASSIFIER]
+    assert ids(server, "demo-key") == [CLASSIFIER_ID]
 
 
 def test_load_a_folder_reads_its_json_and_yaml_files(server: MockServer, tmp_path: Path) -> None:
@@ -158,7 +157,7 @@ def test_load_a_folder_reads_its_json_and_yaml_files(server: MockServer, tmp_pat
 
     assert server.load(tmp_path) == 3
 
-    assert ids(server, "demo-key") == [CLASSIFIER]
+    assert ids(server, "demo-key") == [CLASSIFIER_ID]
     assert ids(server, "other-key") == ["prompt_" + "3" * 32]
     with client(server, "other-key") as http:
         prompt = ok(http.get(f"{PROMPTS}/prompt_{'3' * 32}"))
@@ -174,7 +173,7 @@ def test_load_data_adds_to_the_state(server: MockServer) -> None:
 
     assert ids(server) == [created["id"]]
     assert ids(server, "other-key") == ["prompt_" + "2" * 32]
-    assert ids(server, "demo-key") == [CLASSIFIER]
+    assert ids(server, "demo-key") == [CLASSIFIER_ID]
 
 
 def test_load_bad_data_raises_and_changes_nothing(server: MockServer) -> None:
@@ -433,7 +432,7 @@ def test_reset_keeps_only_the_settings_fixtures() -> None:
 
         server.reset()
 
-        assert ids(server, "demo-key") == [CLASSIFIER]
+        assert ids(server, "demo-key") == [CLASSIFIER_ID]
         assert ids(server, "other-key") == []
         assert ids(server) == []
         assert [entry.operation_id for entry in server.requests()] == ["listPrompts"] * 3
@@ -445,12 +444,6 @@ def test_reset_keeps_only_the_settings_fixtures() -> None:
 
 
 # --------------------------------------------------------------------------- violations
-
-
-def drops_the_name(session: Session, call: Call) -> dict[str, Any]:
-    data = get_prompt(session, call)
-    del data["name"]
-    return data
 
 
 def test_violations_name_only_what_broke() -> None:

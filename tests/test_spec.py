@@ -12,8 +12,7 @@ from mka1_mock import StartupError, create_app
 from mka1_mock.handlers.prompts import HANDLERS
 from mka1_mock.settings import Settings
 from mka1_mock.spec import Spec, default_spec_path
-
-from .conftest import SDK_OPERATIONS
+from tests.helpers import SDK_OPERATIONS
 
 ROOT = Path(__file__).parent.parent
 

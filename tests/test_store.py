@@ -3,37 +3,26 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from mka1_mock.errors import NotFound
 from mka1_mock.ids import RandomIds
-from mka1_mock.store import Owner, Prompt, Store
+from mka1_mock.prompt import Prompt
+from mka1_mock.store import Owner, Store
+from tests.helpers import START, FakeClock
 
-START = datetime(2026, 3, 15, 10, 30, tzinfo=timezone.utc)
-ALICE: Owner = ("token-a", None)
-ALICE_FOR_USER: Owner = ("token-a", "user_1")
-BOB: Owner = ("token-b", None)
-
-
-class FakeClock:
-    """UTC whole seconds; each reading is ``step`` seconds after the previous (0: frozen)."""
-
-    def __init__(self, step: int = 1) -> None:
-        self.current = START
-        self.step = timedelta(seconds=step)
-
-    def now(self) -> datetime:
-        moment = self.current
-        self.current += self.step
-        return moment
+ALICE = Owner("token-a", None)
+ALICE_FOR_USER = Owner("token-a", "user_1")
+BOB = Owner("token-b", None)
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    """Overrides conftest's ``clock``: a clock of its own, a second further at each reading."""
+    return FakeClock(step=1)
 
 
 @pytest.fixture
@@ -96,7 +85,7 @@ def test_store_as_dict_omits_unset_description(store: Store) -> None:
 
 def test_store_same_seed_same_ids(clock: FakeClock) -> None:
     def sequence() -> list[str]:
-        store = Store(RandomIds(42), FakeClock())
+        store = Store(RandomIds(42), FakeClock(step=1))
         first = store.create(ALICE, name="a", template="t")
         second = store.add_version(ALICE, first.id, "u")
         third = store.create(BOB, name="b", template="t")
@@ -157,7 +146,7 @@ def test_store_page_with_cursor(
 @pytest.mark.parametrize("step", [pytest.param(1, id="distinct-times"), pytest.param(0, id="ties")])
 @pytest.mark.parametrize("limit", [1, 2, 3, 7])
 def test_store_walk_visits_each_prompt_once(step: int, limit: int) -> None:
-    store = Store(RandomIds(1), FakeClock(step))
+    store = Store(RandomIds(1), FakeClock(step=step))
     ids = make(store, 7)
     assert walk(store, "asc", limit) == ids
     assert walk(store, "desc", limit) == ids[::-1]
@@ -170,10 +159,10 @@ def test_store_page_orders_by_created_at_not_id(store: Store) -> None:
 
 
 def test_store_page_orders_by_created_at_even_when_clock_goes_back() -> None:
-    clock = FakeClock()
+    clock = FakeClock(step=1)
     store = Store(RandomIds(3), clock)
     late = store.create(ALICE, name="late", template="t").id
-    clock.current = START - timedelta(hours=1)
+    clock.set(START - timedelta(hours=1))
     early = store.create(ALICE, name="early", template="t").id
     assert page_ids(store, 10, "asc")[0] == [early, late]
 
@@ -209,7 +198,7 @@ def test_store_page_is_per_owner(store: Store) -> None:
 
 @pytest.mark.parametrize("step", [pytest.param(1, id="distinct-times"), pytest.param(0, id="ties")])
 def test_store_delete_keeps_order_consistent(step: int) -> None:
-    store = Store(RandomIds(5), FakeClock(step))
+    store = Store(RandomIds(5), FakeClock(step=step))
     ids = make(store, 6)
     deleted = store.delete(ALICE, ids[2])
     assert deleted.id == ids[2]
@@ -224,7 +213,7 @@ def test_store_delete_keeps_order_consistent(step: int) -> None:
 
 @pytest.mark.parametrize("step", [pytest.param(1, id="distinct-times"), pytest.param(0, id="ties")])
 def test_store_delete_first_and_last_then_create(step: int) -> None:
-    store = Store(RandomIds(6), FakeClock(step))
+    store = Store(RandomIds(6), FakeClock(step=step))
     ids = make(store, 4)
     store.delete(ALICE, ids[0])
     store.delete(ALICE, ids[3])

@@ -1,0 +1,450 @@
+"""What the tests share, besides fixtures (those are in conftest.py).
+
+One of each: a fake clock, a fake sleep for the mock and one for the SDK, the error-body check,
+the prompt creator, and the handlers that break the mock on purpose. Import with
+``from tests.helpers import ...``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from mka1 import SDK
+from mka1.errors import SDKError
+from mka1.utils import BackoffStrategy, RetryConfig
+from starlette.testclient import TestClient
+
+from mka1_mock.handlers import Call
+from mka1_mock.handlers.prompts import get_prompt
+from mka1_mock.journal import Entry, failure_report
+from mka1_mock.session import Session
+
+Client = httpx.Client | TestClient
+"""A client of the mock: over the network, or in-process (Starlette's, on its own httpx)."""
+
+# --------------------------------------------------------------------------- the API and its data
+
+PROMPTS = "/api/v1/llm/prompts"
+TOKEN = "test-token"
+OTHER_TOKEN = "other-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+JSON_TYPE = {"Content-Type": "application/json"}
+# The operationIds the official SDK uses, as decisions.md fixes them.
+SDK_OPERATIONS = {
+    "createPrompt",
+    "listPrompts",
+    "getPrompt",
+    "updatePrompt",
+    "deletePrompt",
+    "createPromptVersion",
+    "listPromptVersions",
+    "getPromptVersion",
+    "rollbackPrompt",
+}
+PROMPT_ID = re.compile(r"^prompt_[0-9a-f]{32}$")
+VERSION_ID = re.compile(r"^pver_[0-9a-f]{32}$")
+UNKNOWN_ID = "prompt_" + "0" * 32
+PROMPT_KEYS = {
+    "id",
+    "object",
+    "name",
+    "active_version",
+    "latest_version",
+    "metadata",
+    "created_at",
+    "updated_at",
+}
+VERSION_KEYS = {"id", "prompt_id", "version", "object", "template", "created_at"}
+MAX_SAFE = 9007199254740991
+SMILE = "\U0001f600"  # one code point, two UTF-16 units, four UTF-8 bytes
+
+# Path templates under PROMPTS, for ``send``.
+CREATE, ITEM = "", "/{id}"
+VERSIONS, ROLLBACK = "/{id}/versions", "/{id}/rollback"
+# Every operation on a prompt ID: (method, suffix of the prompt's URL, request options).
+ID_OPERATIONS = [
+    pytest.param("GET", "", {}, id="getPrompt"),
+    pytest.param("GET", "", {"params": {"version": 1}}, id="getPrompt-version"),
+    pytest.param("PUT", "", {"json": {"name": "x"}}, id="updatePrompt"),
+    pytest.param("DELETE", "", {}, id="deletePrompt"),
+    pytest.param("POST", "/versions", {"json": {"template": "t"}}, id="createPromptVersion"),
+    pytest.param("GET", "/versions", {}, id="listPromptVersions"),
+    pytest.param("GET", "/versions/1", {}, id="getPromptVersion"),
+    pytest.param("POST", "/rollback", {"json": {"version": 1}}, id="rollbackPrompt"),
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SHIPPED = FIXTURES / "prompts.json"
+DEMO = {"Authorization": "Bearer demo-key"}
+USER_123 = DEMO | {"X-On-Behalf-Of": "user_123"}
+CLASSIFIER_ID = "prompt_aa87e2b1112a455b8deabed784372198"
+GREETING_ID = "prompt_0f4c1a2b3c4d5e6f708192a3b4c5d6e7"
+START = datetime(2026, 3, 15, 10, 30, tzinfo=timezone.utc)
+
+
+def at(seconds: int) -> str:
+    """The wire timestamp ``seconds`` after ``START``."""
+    return (START + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc(stamp: str) -> datetime:
+    """A wire timestamp (``Z`` or an offset) as an aware datetime."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def without(data: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in keys}
+
+
+# --------------------------------------------------------------------------- clock and sleeps
+
+
+class FakeClock:
+    """A clock for ``create_app(clock=...)`` or a ``Store``: UTC whole seconds from ``start``.
+
+    Each reading is ``step`` seconds after the one before; with ``step=0`` (the default) it
+    stands still until a test moves it with ``tick()`` or ``set()``.
+    """
+
+    def __init__(self, start: datetime = START, step: int = 0) -> None:
+        self._lock = threading.Lock()
+        self.start = start
+        self.reset(step)
+
+    def reset(self, step: int = 0) -> None:
+        """Back to ``start``, stepping ``step`` seconds per reading from now on."""
+        with self._lock:
+            self.current = self.start
+            self.step = timedelta(seconds=step)
+
+    def now(self) -> datetime:
+        with self._lock:
+            moment = self.current
+            self.current += self.step
+            return moment
+
+    def tick(self, seconds: int = 1) -> None:
+        with self._lock:
+            self.current += timedelta(seconds=seconds)
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self.current = moment
+
+
+class FakeSleep:
+    """For ``create_app(sleep=...)`` or ``MockServer(sleep=...)``: the mock's own waits (delay
+    rules, ``Prefer: delay``, latency) are recorded in ``waits`` (seconds) instead of waited.
+
+    A wait returns at once; between ``hold()`` and ``release()`` it waits for the release
+    instead, on the server's event loop (which goes on serving), like a long real delay would.
+    """
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self._open = threading.Event()
+        self._open.set()
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        while not self._open.is_set():
+            await asyncio.sleep(0.002)
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def reset(self) -> None:
+        self.release()
+        self.waits.clear()
+
+
+class SdkWaits:
+    """The clock of the SDK's retry loop (``mka1.utils.retries``; the ``sdk_waits`` fixture puts
+    it there): each wait the loop asks for, ``Retry-After`` or backoff, sync or async, is recorded
+    in ``waits`` (seconds) and moves this clock's ``time()`` on by as much, without waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self._skipped = 0.0
+
+    def time(self) -> float:
+        return time.time() + self._skipped
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self._skipped += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll until ``condition()`` holds (for answers the server finishes after the client left)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
+
+
+# --------------------------------------------------------------------------- the SDK
+
+Connect = Callable[..., SDK]
+"""The ``connect`` fixture: ``connect(token, *, url, client, retries, timeout_ms)`` -> an SDK."""
+
+# The SDK would retry 429/5xx with backoff for up to 15 s; a failing test should fail at once.
+NO_RETRIES = RetryConfig("none", BackoffStrategy(1, 1, 1.0, 1), False)
+# Retries at 10, 15, 22.5, ... ms (capped at 50), for up to 5 s; no jitter (the default jitter
+# adds up to a second per retry).
+FAST_RETRIES = RetryConfig("backoff", BackoffStrategy(10, 50, 1.5, 5000, jitter_ms=0), False)
+FAST_RETRIES_ON_CONNECTION_ERRORS = RetryConfig(
+    "backoff", BackoffStrategy(10, 50, 1.5, 5000, jitter_ms=0), True
+)
+# Gives up after 300 ms of failures.
+SHORT_RETRIES = RetryConfig("backoff", BackoffStrategy(10, 50, 1.5, 300, jitter_ms=0), False)
+
+
+def fast_backoff(retries: int) -> list[float]:
+    """The waits (seconds) that FAST_RETRIES and SHORT_RETRIES make, for that many retries."""
+    return [min(0.010 * 1.5**retry, 0.050) for retry in range(retries)]
+
+
+def assert_whole_second_utc(moment: datetime) -> None:
+    """A parsed timestamp that was sent as UTC with no fraction."""
+    assert moment.utcoffset() == timedelta(0), moment
+    assert moment.microsecond == 0, moment
+
+
+# --------------------------------------------------------------------------- errors
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    405: "method_not_allowed_error",
+    413: "request_too_large_error",
+    415: "unsupported_media_type_error",
+    500: "server_error",
+    502: "server_error",
+    503: "server_error",
+    504: "server_error",
+}
+RATE_LIMITED = {"error": "Rate limit exceeded"}
+"""The gateway's 429 body: the one error that is not the contract's ``Error``."""
+
+# Phrases of jsonschema / openapi-core messages that a person should never have to read.
+JARGON = (
+    "is not of type",
+    "is a required property",
+    "is too long",
+    "is too short",
+    "is less than the minimum",
+    "is greater than the maximum",
+    "does not match",
+    "is not one of",
+    "is not valid under any",
+    "additional properties",
+    "failed validating",
+    "schema",
+    "$ref",
+    "instance",
+)
+
+
+def is_plain(message: str) -> bool:
+    """Words for a person: no validator jargon, no Python exception class names."""
+    lowered = message.lower()
+    return (
+        bool(message)
+        and not any(word in lowered for word in JARGON)
+        and (re.search(r"[A-Z][a-z]+[A-Z]\w*Error", message) is None)
+    )
+
+
+def assert_error(
+    answer: Any,
+    status: int,
+    *,
+    param: Any = ...,
+    details: list[dict[str, str]] | None = None,
+    locations: Iterable[str] | None = None,
+    mentions: str | None = None,
+) -> dict[str, Any]:
+    """Check an error answer against the contract and return its ``error`` object.
+
+    ``answer`` is an HTTP response (TestClient or httpx), an SDK error (``SDKDefaultError``,
+    with ``status_code``, ``headers`` and ``body``), or just the body (a dict or its JSON text,
+    e.g. a journal entry's ``response``): status and media type are checked when it has them.
+    The body is ``{"error": {type, message, code, param, details: [{location, message}]}}``
+    with the type of the status and ``code == status``, and every message is plain words; a 429
+    is the gateway's body instead (and carries ``Retry-After``). Checked only when given:
+    ``param``, the exact ``details``, the ``locations`` of the details (in any order), and a
+    word the message ``mentions``.
+    """
+    headers: Mapping[str, str] | None = None
+    if isinstance(answer, Mapping):
+        body: Any = answer
+    elif isinstance(answer, (str, bytes)):
+        body = json.loads(answer)
+    else:
+        text = answer.body if isinstance(answer, SDKError) else answer.text
+        assert answer.status_code == status, text
+        headers = answer.headers
+        body = json.loads(text)
+    if headers is not None:
+        assert headers["content-type"] == "application/json", headers
+    if status == 429:
+        assert body == RATE_LIMITED
+        if headers is not None:
+            assert int(headers["retry-after"]) >= 0
+        return dict(body)
+    assert list(body) == ["error"], body
+    error: dict[str, Any] = body["error"]
+    assert set(error) == {"type", "message", "code", "param", "details"}, error
+    assert error["type"] == ERROR_TYPES[status], error
+    assert error["code"] == status, error
+    assert isinstance(error["message"], str) and error["message"], error
+    assert isinstance(error["details"], list), error
+    for detail in error["details"]:
+        assert set(detail) == {"location", "message"}, detail
+        assert isinstance(detail["message"], str) and is_plain(detail["message"]), detail
+    assert is_plain(error["message"]) or error["details"] == [], error["message"]
+    if param is not ...:
+        assert error["param"] == param, error
+    if details is not None:
+        assert error["details"] == details, error
+    if locations is not None:
+        found = sorted(detail["location"] for detail in error["details"])
+        assert found == sorted(locations), error
+    if mentions is not None:
+        assert mentions in error["message"], error
+    return error
+
+
+def assert_clean(session: Session) -> None:
+    """The mock broke no contract and did not crash."""
+    violations, crashes = list(session.violations), list(session.crashes)
+    assert not (violations or crashes), failure_report(violations, crashes)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def create_prompt(
+    client: Client, *, headers: Mapping[str, str] | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Create a prompt through the API (``name`` and ``template`` have defaults); its JSON.
+
+    ``client`` is a TestClient or an httpx client; ``headers`` add to its own (e.g. ``AUTH``
+    for a client without a token).
+    """
+    body = {"name": "greeting", "template": "Hello, {{name}}!"} | fields
+    response = client.post(PROMPTS, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def url(prompt_id: str, suffix: str = "") -> str:
+    return f"{PROMPTS}/{prompt_id}{suffix}"
+
+
+def raw(content: bytes, content_type: str = "application/json") -> dict[str, Any]:
+    """Request options for a body sent as it is."""
+    return {"content": content, "headers": {"Content-Type": content_type}}
+
+
+def send(client: Client, method: str, path: str, prompt_id: str, **kwargs: Any) -> Any:
+    """A request to ``PROMPTS + path`` with ``{id}`` filled in."""
+    return client.request(method, PROMPTS + path.format(id=prompt_id), **kwargs)
+
+
+def snapshot(client: Client) -> Any:
+    """Everything the owner can see: the list, and each prompt with all its versions."""
+    listing = client.get(PROMPTS, params={"limit": 100, "order": "asc"})
+    assert listing.status_code == 200
+    prompts = []
+    for item in listing.json()["data"]:
+        full = client.get(url(item["id"]))
+        versions = client.get(url(item["id"], "/versions"), params={"limit": 100})
+        prompts.append((full.json(), versions.json()))
+    return listing.json(), prompts
+
+
+def ids_of(client: Client, headers: Mapping[str, str] | None = None, **params: Any) -> list[str]:
+    """The IDs of one listPrompts page."""
+    response = client.get(PROMPTS, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [p["id"] for p in response.json()["data"]]
+
+
+def versions_of(client: Client, prompt_id: str, **params: Any) -> list[int]:
+    """The version numbers of one listPromptVersions page."""
+    response = client.get(url(prompt_id, "/versions"), params=params)
+    assert response.status_code == 200, response.text
+    return [v["version"] for v in response.json()["data"]]
+
+
+# --------------------------------------------------------------------------- the admin API
+
+ADMIN_DOCUMENT = yaml.safe_load((ROOT / "src" / "mka1_mock" / "admin.yaml").read_text("utf-8"))
+
+
+def schema_errors(component: str, data: Any) -> list[str]:
+    """Where ``data`` breaks ``admin.yaml``'s component, checked independently of the mock."""
+    schema = {"$ref": f"#/components/schemas/{component}", **ADMIN_DOCUMENT}
+    checker = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [f"{list(error.absolute_path)}: {error.message}" for error in checker.iter_errors(data)]
+
+
+def state_of(client: Client) -> Any:
+    """``GET /__mock/state``."""
+    response = client.get("/__mock/state")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def journal_of(client: Client, **params: str) -> list[dict[str, Any]]:
+    """``GET /__mock/requests``: the journal's entries as JSON."""
+    response = client.get("/__mock/requests", params=params)
+    assert response.status_code == 200, response.text
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
+
+
+def statuses(entries: list[Entry]) -> list[int]:
+    return [entry.status for entry in entries]
+
+
+def fault_ids(entries: list[Entry]) -> list[str | None]:
+    return [entry.fault for entry in entries]
+
+
+# --------------------------------------------------------------------------- broken handlers
+
+
+def drops_the_name(session: Session, call: Call) -> dict[str, Any]:
+    """getPrompt, but its answer lacks the required ``name``: a contract violation."""
+    data = get_prompt(session, call)
+    del data["name"]
+    return data
+
+
+def crashes(session: Session, call: Call) -> dict[str, Any]:
+    """Any operation, crashing."""
+    raise RuntimeError("boom")

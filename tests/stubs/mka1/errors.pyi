@@ -1,0 +1,1 @@
+from meetkai_mka1.errors import *  # noqa: F403

@@ -1,0 +1,1 @@
+from meetkai_mka1.utils.retries import *  # noqa: F403
