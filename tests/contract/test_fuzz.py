@@ -31,12 +31,13 @@ schema.config.generation.update(max_examples=EXAMPLES)
 
 
 def keep_contract(case: schemathesis.Case, response: Any) -> None:
-    """What Schemathesis cannot check: the mock's self-check, and the cursor rule."""
-    assert list(app.state.session.violations) == []
+    """What Schemathesis cannot see: the mock's self-check and crashes; and stricter than its
+    default, a schema-valid request is never a 400."""
+    session = app.state.session
+    assert list(session.violations) == [] and list(session.crashes) == []
     assert case.meta is not None
-    positive = case.meta.generation.mode.is_positive
-    if positive and response.status_code == 400:
-        assert response.json()["error"]["param"] == "after", response.text
+    if case.meta.generation.mode.is_positive:
+        assert response.status_code != 400, response.text
 
 
 @schema.parametrize()
@@ -63,6 +64,14 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
     def teardown(self) -> None:
         Workflow.sequences += 1
         super().teardown()
+
+    def before_call(self, case: schemathesis.Case) -> None:
+        # One owner per chain: links carry IDs, not X-On-Behalf-Of (see openapi.yaml), so a
+        # follow-up that draws another owner is a documented 404, not a chain that succeeds.
+        # The stateless tests above fuzz the header.
+        if case.headers:
+            case.headers.pop("X-On-Behalf-Of", None)
+        super().before_call(case)
 
     def after_call(self, response: Any, case: schemathesis.Case) -> None:
         super().after_call(response, case)
