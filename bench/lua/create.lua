@@ -1,2 +1,2 @@
 dofile("bench/lua/common.lua")
-request = function() return wrk.format("POST", "/api/v1/llm/prompts", nil, template) end
+request = function() return wrk.format("POST", prefix, nil, template) end

@@ -1,4 +1,4 @@
 dofile("bench/lua/common.lua")
 request = function()
-  return wrk.format("GET", "/api/v1/llm/prompts/" .. prompt_id(math.random(seeded)))
+  return wrk.format("GET", prefix .. "/" .. prompt_id(math.random(seeded)))
 end

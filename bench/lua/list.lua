@@ -1,2 +1,2 @@
 dofile("bench/lua/common.lua")
-request = function() return wrk.format("GET", "/api/v1/llm/prompts?limit=20") end
+request = function() return wrk.format("GET", prefix .. "?" .. list_query) end

@@ -3,10 +3,10 @@ dofile("bench/lua/common.lua")
 request = function()
   local roll = math.random(100)
   if roll <= 70 then
-    return wrk.format("GET", "/api/v1/llm/prompts/" .. prompt_id(math.random(seeded)))
+    return wrk.format("GET", prefix .. "/" .. prompt_id(math.random(seeded)))
   elseif roll <= 90 then
-    return wrk.format("POST", "/api/v1/llm/prompts", nil, template)
+    return wrk.format("POST", prefix, nil, template)
   end
   local body = '{"name": "renamed ' .. roll .. '"}'
-  return wrk.format("PUT", "/api/v1/llm/prompts/" .. prompt_id(math.random(seeded)), nil, body)
+  return wrk.format(update_method, prefix .. "/" .. prompt_id(math.random(seeded)), nil, body)
 end

