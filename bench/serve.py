@@ -8,7 +8,7 @@ import sys
 import uvicorn
 
 from mka1_mock import Settings, create_app
-from mka1_mock.cli import tune_gc
+from mka1_mock.cli.serving import tune_gc
 from mka1_mock.compiled import Parameters
 from mka1_mock.errors import Detail
 from mka1_mock.exchange import Answer, Exchange

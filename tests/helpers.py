@@ -8,11 +8,16 @@ the prompt creator, and the handlers that break the mock on purpose. Import with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,10 +31,17 @@ from mka1.errors import SDKError
 from mka1.utils import BackoffStrategy, RetryConfig
 from starlette.testclient import TestClient
 
+from mka1_mock.app import create_proxy_app
 from mka1_mock.handlers import Call
 from mka1_mock.handlers.prompts import get_prompt
+from mka1_mock.har import HarWriter
 from mka1_mock.journal import Entry, failure_report
+from mka1_mock.proxy import ProxyOptions
+from mka1_mock.redaction import Redactor
+from mka1_mock.server import ThreadedServer
 from mka1_mock.session import Session
+from mka1_mock.settings import Settings
+from mka1_mock.upstream import Upstream as ProxyUpstream
 
 Client = httpx.Client | TestClient
 """A client of the mock: over the network, or in-process (Starlette's, on its own httpx)."""
@@ -448,3 +460,157 @@ def drops_the_name(session: Session, call: Call) -> dict[str, Any]:
 def crashes(session: Session, call: Call) -> dict[str, Any]:
     """Any operation, crashing."""
     raise RuntimeError("boom")
+
+
+# --------------------------------------------------------------------------- the proxy
+
+
+VALID_PROMPT: dict[str, Any] = {
+    "id": GREETING_ID,
+    "object": "prompt",
+    "name": "greeting",
+    "active_version": 1,
+    "latest_version": 1,
+    "metadata": {},
+    "created_at": "2026-03-15T10:30:00Z",
+    "updated_at": "2026-03-15T10:30:00Z",
+    "active_template": "Hello, {{name}}!",
+}
+"""A getPrompt answer that keeps the contract; the fake upstream's default answer."""
+
+
+@dataclass
+class Received:
+    """A request as the fake upstream received it."""
+
+    method: str
+    path: str
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        values = [v.decode("latin-1") for k, v in self.headers if k.decode().lower() == name]
+        return values[0] if values else None
+
+
+class FakeUpstream:
+    """An upstream for the proxy, as a plain ASGI app: every request gets the planted answer
+    (``plant(...)``; by default a valid getPrompt) after ``delay`` seconds (or at ``release``),
+    and is recorded in ``received``."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.reset()
+
+    def reset(self) -> None:
+        """As new: nothing received, no delay, the valid getPrompt planted."""
+        self.received: list[Received] = []
+        self.delay = 0.0
+        self.released.clear()
+        self.plant(200, VALID_PROMPT)
+
+    def plant(
+        self,
+        status: int,
+        body: Any = b"",
+        headers: Iterable[tuple[str, str]] = (("content-type", "application/json"),),
+    ) -> None:
+        """The answer from now on; a body that is not bytes is sent as JSON."""
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        pairs = [*headers, ("content-length", str(len(content)))]
+        self.status, self.body = status, content
+        self.headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        self.received.append(
+            Received(
+                scope["method"],
+                scope["path"],
+                scope["query_string"],
+                list(scope["headers"]),
+                b"".join(chunks),
+            )
+        )
+        deadline = time.monotonic() + self.delay
+        while time.monotonic() < deadline and not self.released.is_set():
+            await asyncio.sleep(0.005)
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+@contextlib.contextmanager
+def running_proxy(
+    upstream: str,
+    *,
+    redactor: Redactor | None = None,
+    har: HarWriter | None = None,
+    timeout: float = 5.0,
+    ca: Path | None = None,
+    **options: Any,
+) -> Iterator[ThreadedServer]:
+    """The validating proxy of ``upstream`` under a real uvicorn, served as the CLI serves it;
+    ``options`` are ProxyOptions' (``mode="enforce"``, ``strict=True``...)."""
+    app = create_proxy_app(
+        Settings(port=0),
+        ProxyUpstream(upstream, timeout, ca),
+        ProxyOptions(**options),
+        redactor=redactor or Redactor(),
+        har=har,
+    )
+    with ThreadedServer(app, lifespan="on", server_header=False, date_header=False) as server:
+        yield server
+
+
+PROXY_COMMAND = [sys.executable, "-m", "mka1_mock", "proxy", "--port", "0"]
+
+
+@contextlib.contextmanager
+def proxy_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``mka1-mock proxy --port 0 ARGS`` as a real process, and the URL it prints; killed after
+    the test if it still runs (stop it with ``stop_process`` to read what it wrote)."""
+    proc = subprocess.Popen([*PROXY_COMMAND, *args], stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    try:
+        seen = []
+        for _ in range(20):
+            seen.append(proc.stderr.readline())
+            if match := re.search(r"listening on (http://127\.0\.0\.1:\d+)", seen[-1]):
+                break
+        assert match, seen
+        yield proc, match.group(1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+def stop_process(proc: subprocess.Popen[str], signum: int = signal.SIGTERM) -> str:
+    """Signal the process, wait for its exit, and return the rest of its stderr."""
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=15)
+    return stderr
+
+
+def tls_options(folder: Path, *hosts: str) -> dict[str, Any]:
+    """uvicorn's options to serve HTTPS with a certificate for ``hosts`` from a new private CA,
+    whose certificate is written to ``folder / "ca.pem"``."""
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert(*hosts)
+    cert.private_key_pem.write_to_path(folder / "key.pem")
+    cert.cert_chain_pems[0].write_to_path(folder / "cert.pem")
+    ca.cert_pem.write_to_path(folder / "ca.pem")
+    return {"ssl_keyfile": str(folder / "key.pem"), "ssl_certfile": str(folder / "cert.pem")}

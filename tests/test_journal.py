@@ -183,6 +183,7 @@ def test_violation_as_dict_and_text() -> None:
     )
 
     assert violation.as_dict() == {
+        "side": "response",
         "operation_id": "getPrompt",
         "method": "GET",
         "path": "/api/v1/llm/prompts/prompt_1",
@@ -191,6 +192,8 @@ def test_violation_as_dict_and_text() -> None:
             {"location": "response.body.name", "message": "is required"},
             {"location": "response.body.id", "message": "must be a string"},
         ],
+        "request": None,
+        "response": None,
     }
     assert str(violation) == (
         "GET /api/v1/llm/prompts/prompt_1 (getPrompt) answered 200:\n"

@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from .spec import Operation
     from .store import Owner
 
-JSON_HEADER = (b"content-type", b"application/json")
-
 
 def media_type(content_type: str) -> str:
     """``Application/JSON; charset=utf-8`` -> ``application/json``; HTTP's whitespace only."""
@@ -26,9 +24,10 @@ def media_type(content_type: str) -> str:
 
 
 class Answer:
-    """A response: status, body bytes, the JSON data they were made from, and extra headers."""
+    """A response: status, body bytes, the JSON data they were made from (if they were), its
+    content type, and other headers."""
 
-    __slots__ = ("body", "data", "headers", "status")
+    __slots__ = ("body", "content_type", "data", "headers", "status")
 
     def __init__(
         self,
@@ -36,11 +35,13 @@ class Answer:
         body: bytes,
         data: Any = None,
         headers: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
     ) -> None:
         self.status = status
         self.body = body
         self.data = data  # the self-check reads the data, not the bytes
         self.headers = dict(headers or {})
+        self.content_type = content_type
 
     @classmethod
     def json(cls, status: int, data: Any, headers: Mapping[str, str] | None = None) -> Answer:
@@ -51,10 +52,15 @@ class Answer:
         """The contract's error body, with the error's headers (``Allow``, ``Retry-After``)."""
         return cls.json(error.status, error.body(), error.headers)
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as sent: content type and length first."""
+        content_type = (b"content-type", self.content_type.encode("latin-1"))
+        headers = [content_type, (b"content-length", str(len(self.body)).encode())]
+        return headers + [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
+
     async def send(self, send: Send) -> None:
-        headers = [JSON_HEADER, (b"content-length", str(len(self.body)).encode())]
-        headers += [(name.lower().encode(), value.encode()) for name, value in self.headers.items()]
-        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        start = {"type": "http.response.start", "status": self.status}
+        await send(start | {"headers": self.raw_headers()})
         await send({"type": "http.response.body", "body": self.body})
 
 

@@ -16,7 +16,11 @@ from . import jsondata
 from .errors import Detail
 
 if TYPE_CHECKING:
-    from .exchange import Exchange
+    from .exchange import Answer, Exchange
+    from .redaction import Redactor
+
+EXCERPT = 2000
+"""Characters of a body kept in a violation's excerpt."""
 
 T = TypeVar("T")
 
@@ -29,25 +33,33 @@ def _utc(moment: float) -> str:
 
 @dataclass(frozen=True)
 class Violation:
-    """A response that would have broken the contract (it was replaced by a 500)."""
+    """An exchange that broke the contract: the mock's own answer (it was replaced by a 500), or
+    in proxy mode the client's request or the upstream's response."""
 
     operation_id: str
     method: str
     path: str
     status: int
     details: Sequence[Detail]
+    side: str = "response"
+    request: dict[str, Any] | None = None  # excerpts, redacted where secrets are
+    response: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "side": self.side,
             "operation_id": self.operation_id,
             "method": self.method,
             "path": self.path,
             "status": self.status,
             "details": [detail.as_dict() for detail in self.details],
+            "request": self.request,
+            "response": self.response,
         }
 
     def __str__(self) -> str:
-        lines = [f"{self.method} {self.path} ({self.operation_id}) answered {self.status}:"]
+        happened = "answered" if self.side == "response" else "was asked, answered"
+        lines = [f"{self.method} {self.path} ({self.operation_id}) {happened} {self.status}:"]
         lines += [f"  {detail.location}: {detail.message}" for detail in self.details]
         return "\n".join(lines)
 
@@ -102,16 +114,17 @@ class Entry:
     crash: str | None = None
 
     @classmethod
-    def of(cls, exchange: Exchange) -> Entry:
+    def of(cls, exchange: Exchange, redactor: Redactor | None = None) -> Entry:
         """The journal's record of an exchange; a dropped connection has no answer: status 0."""
         scope, answer = exchange.scope, exchange.answer
+        headers = scope["headers"] if redactor is None else redactor.raw(scope["headers"])
         return cls(
             started=exchange.arrived,
             method=scope["method"],
             path=scope["path"],
             operation_id=exchange.operation.operation_id,
             raw_query=scope["query_string"],
-            raw_headers=scope["headers"],
+            raw_headers=headers,
             raw_body=exchange.body,
             status=answer.status if answer is not None else 0,
             raw_response=answer.body if answer is not None else None,
@@ -172,6 +185,37 @@ def _decoded(data: bytes | None) -> Any:
         return jsondata.loads(data)  # what could not be answered as JSON stays text
     except ValueError:
         return data.decode("utf-8", "replace")
+
+
+def request_excerpt(exchange: Exchange, redactor: Redactor) -> dict[str, Any]:
+    """What a violation report shows of a request: secrets redacted, the body cut short."""
+    scope = exchange.scope
+    raw = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+    headers = redactor.headers(raw)
+    return {
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": scope["query_string"].decode("latin-1"),
+        "headers": dict(headers),
+        "body": _text(exchange.body),
+    }
+
+
+def answer_excerpt(answer: Answer, redactor: Redactor) -> dict[str, Any]:
+    """What a violation report shows of a response."""
+    headers = {"content-type": answer.content_type, **answer.headers}
+    return {
+        "status": answer.status,
+        "headers": dict(redactor.headers(headers.items())),
+        "body": _text(answer.body),
+    }
+
+
+def _text(body: bytes | None) -> str | None:
+    if not body:
+        return None
+    text = body.decode("utf-8", "replace")
+    return text if len(text) <= EXCERPT else f"{text[:EXCERPT]}... ({len(text)} characters)"
 
 
 class Ring(Generic[T]):

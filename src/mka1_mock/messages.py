@@ -9,12 +9,14 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from openapi_core.casting.schemas.exceptions import CastError
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
 from openapi_core.deserializing.styles.exceptions import EmptyQueryParameterValue
+from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.validation.request.exceptions import (
     MissingRequestBodyError,
     MissingRequiredParameter,
     ParameterValidationError,
     RequestBodyValidationError,
+    SecurityValidationError,
 )
 from openapi_core.validation.response.exceptions import (
     DataValidationError,
@@ -40,6 +42,8 @@ TYPE_WORDS = {
 def request_details(errors: Iterable[Exception]) -> Iterator[Detail]:
     for error in errors:
         cause = error.__cause__
+        if isinstance(error, SecurityValidationError):
+            continue  # credentials are auth's business: its own stage, or the proxy's upstream
         if isinstance(error, ParameterValidationError):
             where = f"{error.location}.{error.name}"
             if isinstance(error, MissingRequiredParameter):
@@ -73,6 +77,12 @@ def response_details(errors: Iterable[Exception], status: int) -> Iterator[Detai
             yield Detail("response.body", "is missing")
         elif isinstance(error, DataValidationError) and _is_schema_failure(cause):
             yield from schema_details("response.body", _schema_errors(cause))
+        elif isinstance(cause, MediaTypeNotFound):
+            declared = ", ".join(cause.availableMimetypes)
+            media = cause.mimetype or "(none)"
+            yield Detail("response.header.Content-Type", f"{media} is not {declared}")
+        elif isinstance(cause, MediaTypeDeserializeError):
+            yield Detail("response.body", "is not valid JSON")
         elif isinstance(error, HeaderValidationError):
             yield Detail(f"response.header.{getattr(error, 'name', '?')}", "is not valid")
         else:
@@ -83,10 +93,12 @@ def schema_details(prefix: str, errors: Iterable[SchemaError]) -> Iterator[Detai
     """One plain-words detail per JSON Schema failure, located by its path."""
     errors = list(errors)
     # When an allOf branch fails, its annotations are dropped, so unevaluatedProperties then
-    # calls every property of that object unexpected: a false echo of the real failure.
-    failing = {tuple(e.absolute_path) for e in errors if e.validator != "unevaluatedProperties"}
+    # calls every property of that object unexpected: a false echo of a real failure at that
+    # object or inside it.
+    failing = [tuple(e.absolute_path) for e in errors if e.validator != "unevaluatedProperties"]
     for error in errors:
-        if error.validator == "unevaluatedProperties" and tuple(error.absolute_path) in failing:
+        at = tuple(error.absolute_path)
+        if error.validator == "unevaluatedProperties" and any(f[: len(at)] == at for f in failing):
             continue
         where = prefix + "".join(
             f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path

@@ -21,7 +21,8 @@ from .errors import (
 from .exchange import Answer, Exchange, media_type
 from .faults import FaultStage, NoFaults
 from .handlers import Call, Handler
-from .journal import Crash, Entry, Violation
+from .journal import Crash, Entry, Violation, answer_excerpt, request_excerpt
+from .redaction import Clear
 from .session import Session
 from .store import Owner
 from .validation import Checker
@@ -33,8 +34,12 @@ Auth = Callable[[Mapping[str, str]], "Owner | None"]
 
 
 def journal(session: Session, exchange: Exchange) -> None:
-    """Keep the exchange in the session's journal."""
-    session.journal.append(Entry.of(exchange))
+    """Keep the exchange in the session's journal, and count it for the report."""
+    redactor = None if isinstance(session.redactor, Clear) else session.redactor
+    session.journal.append(Entry.of(exchange, redactor))
+    status = exchange.answer.status if exchange.answer is not None else 0
+    scope = exchange.scope
+    session.counts.count(exchange.operation.operation_id, scope["method"], scope["path"], status)
 
 
 def unjournaled(session: Session, exchange: Exchange) -> None:
@@ -96,7 +101,7 @@ class Pipeline:
         exchange.body = body = await self._read(exchange)
         if body:
             content_type = exchange.headers.get("content-type", "")
-            exchange.payload = _parse(content_type, body, self.max_depth)
+            exchange.payload = parse_body(content_type, body, self.max_depth)
 
     def handle(self, session: Session, exchange: Exchange, call: Call) -> Answer:
         """The operation's handler: the success answer, or a typed error (404)."""
@@ -129,7 +134,19 @@ class Pipeline:
         if not details:
             return answer
         operation_id = exchange.operation.operation_id
-        violated(session, operation_id, exchange.method, exchange.path, answer.status, details)
+        redactor = session.redactor
+        violated(
+            session,
+            Violation(
+                operation_id,
+                exchange.method,
+                exchange.path,
+                answer.status,
+                tuple(details),
+                request=request_excerpt(exchange, redactor),
+                response=answer_excerpt(answer, redactor),
+            ),
+        )
         exchange.response_errors = details
         summary = "; ".join(f"{d.location} {d.message}" for d in details)
         message = f"The {answer.status} response of {operation_id} broke the contract: {summary}"
@@ -165,15 +182,14 @@ class Pipeline:
         return b"".join(chunks)
 
 
-def violated(
-    session: Session, operation_id: str, method: str, path: str, status: int, details: Any
-) -> None:
-    """Record (and log) an answer that would have broken the contract."""
-    logger.error("contract violation by %s %s (%s): %s", method, path, operation_id, details)
-    session.violations.append(Violation(operation_id, method, path, status, tuple(details)))
+def violated(session: Session, violation: Violation) -> None:
+    """Record (and log) an exchange that broke the contract."""
+    logger.error("contract violation (%s side):\n%s", violation.side, violation)
+    session.violations.append(violation)
+    session.counts.failed(len(violation.details) or 1)
 
 
-def _parse(content_type: str, body: bytes, max_depth: int) -> Any:
+def parse_body(content_type: str, body: bytes, max_depth: int) -> Any:
     """The JSON of a body, once its media type and syntax are right (415, 400)."""
     if media_type(content_type) != "application/json":
         problem = "is missing"

@@ -10,9 +10,11 @@ from starlette.types import Receive, Scope, Send
 from . import connection
 from .errors import ApiError, ConnectionDropped, MethodNotAllowed
 from .exchange import Answer, Exchange
+from .journal import Violation
 from .pipeline import Pipeline, violated
 from .session import Session
 from .spec import Operation, Spec
+from .validation import Checker
 
 logger = logging.getLogger("mka1_mock")
 
@@ -41,7 +43,8 @@ class PathEndpoint:
                 f"{scope['method']} is not allowed on {scope['path']}; allowed: {self.allow}",
                 headers={"Allow": self.allow},
             )
-            answer = outside(self.pipeline, self.session, error, "MethodNotAllowedError", scope)
+            checker = self.pipeline.checker
+            answer = outside(checker, self.session, error, "MethodNotAllowedError", scope)
         else:
             exchange = Exchange(scope, receive, operation)
             try:
@@ -54,12 +57,12 @@ class PathEndpoint:
 
 
 def outside(
-    pipeline: Pipeline, session: Session, error: ApiError, schema: str, scope: Scope
+    checker: Checker, session: Session, error: ApiError, schema: str, scope: Scope
 ) -> Answer:
     """An error for a request no operation matched, checked against its component schema."""
     body = error.body()
     method, path = scope["method"], scope["path"]
-    if details := pipeline.checker.component(schema, body):
-        violated(session, "(none)", method, path, error.status, details)
+    if details := checker.component(schema, body):
+        violated(session, Violation("(none)", method, path, error.status, tuple(details)))
     logger.info("%s %s - %d", method, path, error.status)
     return Answer.json(error.status, body, error.headers)

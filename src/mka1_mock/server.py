@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from .app import create_app
 from .clock import parse_timestamp
@@ -23,6 +24,7 @@ from .session import UNSET, Session
 from .settings import Settings
 
 START_TIMEOUT = 10.0
+S = TypeVar("S", bound="ThreadedServer")
 
 Source = Path | str | Mapping[str, Any]
 """A fixture file, a folder of them, or data in the fixture format."""
@@ -40,13 +42,14 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-class MockServer:
-    """A running mock on its own port: ``with MockServer() as server: server.url``."""
+class ThreadedServer:
+    """Any ASGI app under a real uvicorn, in a background thread, on its own port."""
 
-    def __init__(self, settings: Settings | None = None, **app_options: Any) -> None:
-        self.settings = settings or Settings(port=0)
-        self.app = create_app(self.settings, **app_options)
-        self.session: Session = self.app.state.session
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, **config: Any):
+        self.app = app
+        self.host, self.port = host, port
+        self.config: dict[str, Any] = {"log_level": "warning", "access_log": False}
+        self.config |= {"lifespan": "off"} | config
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -59,11 +62,10 @@ class MockServer:
         host, port = self._socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> MockServer:
+    def start(self: S) -> S:
         """Bind, serve in a thread, and return once uvicorn has started (or raise why not)."""
-        sock = listen(self.settings.host, self.settings.port)
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
+        sock = listen(self.host, self.port)
+        self._server = uvicorn.Server(uvicorn.Config(self.app, **self.config))
         self._socket = sock
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="mka1-mock", daemon=True
@@ -88,6 +90,32 @@ class MockServer:
             self._thread.join(START_TIMEOUT)
         self._close_socket()
         self._server = self._thread = None
+
+    def _close_socket(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    def __enter__(self: S) -> S:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class MockServer(ThreadedServer):
+    """A running mock on its own port: ``with MockServer() as server: server.url``."""
+
+    def __init__(self, settings: Settings | None = None, **app_options: Any) -> None:
+        self.settings = settings or Settings(port=0)
+        app = create_app(self.settings, **app_options)
+        super().__init__(app, self.settings.host, self.settings.port)
+        self.session: Session = app.state.session
 
     def reset(self, seed: int | None = UNSET) -> None:
         """Back to the start: the fixtures only; no journal, violations, crashes or fault rules
@@ -168,19 +196,3 @@ class MockServer:
     def release(self) -> None:
         """Back to the wall clock."""
         self.session.clock.release()
-
-    def _close_socket(self) -> None:
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
-
-    def __enter__(self) -> MockServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

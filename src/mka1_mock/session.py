@@ -11,6 +11,8 @@ from .clock import MockClock
 from .faults import Fault, Faults
 from .ids import RandomIds
 from .journal import Crash, Entry, Ring, Violation
+from .redaction import Clear, Redactor
+from .report import Counts
 from .settings import Settings
 from .spec import Spec
 from .store import Store
@@ -27,6 +29,7 @@ class Session:
     fixtures: Sequence[dict[str, Any]] = ()
     clock: MockClock = field(default_factory=MockClock)
     startup_faults: Sequence[Fault] = ()
+    redactor: Redactor = field(default_factory=Clear)  # what the journal and reports hide
 
     def __post_init__(self) -> None:
         self.ids = RandomIds(self.settings.seed)
@@ -35,6 +38,7 @@ class Session:
         self.violations: Ring[Violation] = Ring(self.settings.journal_size)
         self.crashes: Ring[Crash] = Ring(self.settings.journal_size)
         self.faults = Faults(self.settings.seed)
+        self.counts = Counts()
         self._start()
 
     def _start(self) -> None:
@@ -51,6 +55,7 @@ class Session:
         self.journal.clear()
         self.violations.clear()
         self.crashes.clear()
+        self.counts.clear()
         self.faults.clear()
         self.faults.reseed(seed)
         self.clock.release()

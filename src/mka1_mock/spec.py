@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import metadata, resources
@@ -90,6 +92,17 @@ class Spec:
         if not isinstance(document, dict):
             raise StartupError(f"{path}: (root): the spec must be a mapping")
         return cls(document, str(path), text)
+
+    def subset(self, operation_ids: Collection[str]) -> Spec:
+        """The same document with only these operations (the proxy's share of the admin API)."""
+        document = copy.deepcopy(self.document)
+        for path, item in list(document.get("paths", {}).items()):
+            for method in METHODS:
+                if method in item and item[method].get("operationId") not in operation_ids:
+                    del item[method]
+            if not any(method in item for method in METHODS):
+                del document["paths"][path]
+        return Spec(document, self.source)
 
     @cached_property
     def json(self) -> bytes:

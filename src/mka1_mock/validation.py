@@ -48,11 +48,12 @@ class Checker:
     def response(self, exchange: Exchange, answer: Answer) -> list[Detail]:
         """Every way an answer breaks the contract (an empty list when it keeps it)."""
         plan = self.compiled.plans[exchange.operation.operation_id]
-        if answer.data is not None and plan.answers(answer.status, answer.data):
+        json = answer.content_type == "application/json"
+        if json and answer.data is not None and plan.answers(answer.status, answer.data):
             return []
         from .messages import response_details, unique
 
-        headers = {"content-type": "application/json", **answer.headers}
+        headers = {**answer.headers, "content-type": media_type(answer.content_type)}
         response = _OpenAPIResponse(answer.status, headers, answer.body)
         errors = self.spec.openapi.response_validator.iter_errors(
             _OpenAPIRequest(exchange), response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import report
 from .._version import __version__
 from ..clock import format_timestamp, parse_timestamp
 from ..errors import Detail, invalid
@@ -48,6 +49,10 @@ def list_violations(session: Session, call: Call) -> dict[str, Any]:
 
 def list_crashes(session: Session, call: Call) -> dict[str, Any]:
     return {"data": [crash.as_dict() for crash in session.crashes]}
+
+
+def get_report(session: Session, call: Call) -> dict[str, Any]:
+    return report.build(session)
 
 
 def list_faults(session: Session, call: Call) -> dict[str, Any]:
@@ -102,6 +107,7 @@ ADMIN_HANDLERS: dict[str, Handler] = {
     "clearRequests": clear_requests,
     "listViolations": list_violations,
     "listCrashes": list_crashes,
+    "getReport": get_report,
     "listFaults": list_faults,
     "addFault": add_fault,
     "clearFaults": clear_faults,
