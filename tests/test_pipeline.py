@@ -21,4 +21,6 @@ def test_journal_time_is_when_the_request_arrived_not_when_it_was_answered() -> 
     arrived = utc(entry.time).timestamp()
     assert answered - sent >= 0.3
     assert entry.duration_ms >= 300
-    assert sent - 0.05 <= arrived <= sent + 0.1, (sent, arrived, answered)
+    # Arrival is before the 300 ms of latency, not after: in the first half of the wait (the
+    # time is to the millisecond, and a busy machine may take a while to read the request).
+    assert sent - 0.002 <= arrived < sent + (answered - sent) / 2, (sent, arrived, answered)

@@ -100,6 +100,8 @@ class Faults:
 
     def fire(self, operation_id: str, owner: Owner | None, when: When) -> Fault | None:
         """The first rule that matches (and wins its chance), counted as fired; else None."""
+        if not self._rules:  # the common case, without taking the lock
+            return None
         with self._lock:
             for rule in self._rules:
                 if not rule.matches(operation_id, owner, when):

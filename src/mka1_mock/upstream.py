@@ -18,6 +18,7 @@ except ImportError:  # pragma: no cover
     brotli = None
 
 from .errors import ApiError, BadGateway, GatewayTimeout, StartupError
+from .transport import Origin, Pool
 
 HOP_BY_HOP = frozenset(
     {
@@ -90,56 +91,77 @@ def forwarded(headers: Sequence[tuple[bytes, bytes]], *drop: bytes) -> RawHeader
 
 
 class Upstream:
-    """One upstream server (e.g. ``https://apigw.mka1.com``), over a pool of connections."""
+    """One upstream server (e.g. ``https://apigw.mka1.com``), over a pool of connections.
+
+    Not through httpx's client: its cookie jar would hand one client's cookies on to the next,
+    and it follows redirects and merges URLs and headers of its own, where a proxy must pass
+    requests on as they came. What the pool leaves aside (HEAD, Expect, Upgrade) goes through
+    httpx's own transport.
+    """
 
     def __init__(self, url: str, timeout: float = 30.0, ca: Path | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self._base = httpx.URL(self.url)
+        base = httpx.URL(self.url)
+        self._origin = Origin(base.scheme, base.host, base.port or DEFAULT_PORTS[base.scheme])
+        self._prefix = base.raw_path.rstrip(b"/")
+        self._host = base.netloc
         # Certificates are verified; a private CA is trusted only when given.
-        verify: ssl.SSLContext | bool = True
-        if ca is not None:
-            try:
-                verify = ssl.create_default_context(cafile=ca)
-            except (OSError, ssl.SSLError) as exc:
-                reason = getattr(exc, "reason", None) or exc
-                raise StartupError(
-                    f"--upstream-ca {ca}: not a PEM file of CAs ({reason})"
-                ) from None
-        self.client = httpx.AsyncClient(
-            verify=verify,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-            follow_redirects=False,
-            trust_env=False,  # the upstream named, never one an environment variable picks
-        )
-        self.client.headers.clear()  # no User-Agent, Accept or Accept-Encoding of httpx's own
+        try:
+            context = ssl.create_default_context(cafile=ca) if ca else httpx.create_ssl_context()
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise StartupError(f"--upstream-ca {ca}: not a PEM file of CAs ({reason})") from None
+        self.pool = Pool(context)
+        self.fallback = httpx.AsyncHTTPTransport(verify=context)
 
     async def send(
         self, method: str, target: bytes, headers: Sequence[tuple[bytes, bytes]], body: bytes
     ) -> Reply:
         """Forward a request (``target``: the raw path and query); a 502 or 504 when it fails."""
-        url = self._base.copy_with(raw_path=self._base.raw_path.rstrip(b"/") + target)
-        # Host and framing are this connection's; httpx sets them for the upstream.
+        # Host and framing are this connection's, set for the upstream.
         outgoing = forwarded(headers, b"host", b"content-length")
-        request = self.client.build_request(method, url, headers=outgoing, content=body)
         try:
-            response = await self.client.send(request, stream=True)
-            try:
-                chunks = [chunk async for chunk in response.aiter_raw()]
-            finally:
-                await response.aclose()
+            if method == "HEAD" or any(name.lower() in LEFT_ASIDE for name, _ in outgoing):
+                return await self._send_aside(method, target, outgoing, body)
+            head = [method.encode() + b" " + self._prefix + target + b" HTTP/1.1"]
+            head.append(b"host: " + self._host)
+            if body or method in ("POST", "PUT", "PATCH"):
+                head.append(b"content-length: " + str(len(body)).encode())
+            head += [name + b": " + value for name, value in outgoing]
+            request = b"\r\n".join(head) + b"\r\n\r\n" + body
+            status, reason, answer, raw = await self.pool.send(
+                self._origin, request, self.timeout, self.timeout
+            )
         except httpx.TimeoutException:
             raise GatewayTimeout(
                 f"The upstream {self.url} did not answer within {self.timeout:g} s"
             ) from None
         except httpx.HTTPError as exc:
             raise _unreachable(self.url, exc) from None
-        raw = b"".join(chunks)
+        return Reply(status, answer, raw, reason)
+
+    async def _send_aside(
+        self, method: str, target: bytes, headers: RawHeaders, body: bytes
+    ) -> Reply:
+        path, _, query = (self._prefix + target).partition(b"?")
+        url = httpx.URL(self.url).copy_with(raw_path=path + (b"?" + query if query else b""))
+        request = httpx.Request(method, url, headers=headers, content=body)
+        request.extensions["timeout"] = httpx.Timeout(self.timeout).as_dict()
+        response = await self.fallback.handle_async_request(request)
+        try:
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
         return Reply(response.status_code, list(response.headers.raw), raw, response.reason_phrase)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.pool.aclose()
+        await self.fallback.aclose()
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+LEFT_ASIDE = {b"expect", b"upgrade"}
 
 
 def _unreachable(url: str, exc: httpx.HTTPError) -> ApiError:
