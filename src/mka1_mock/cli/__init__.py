@@ -1,4 +1,5 @@
-"""The ``mka1-mock`` command: the mock when no command is given; ``proxy``."""
+"""The ``mka1-mock`` command: the mock when no command is given; ``proxy``, ``drift`` and
+``har-to-fixtures``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .._version import __version__
 from ..app import create_app
 from ..errors import MockError
 from ..settings import Settings
+from .drift import drift, har_to_fixtures
 from .proxy import proxy
 from .serving import CONTEXT, common, fail, latency, serve
 
@@ -66,3 +68,5 @@ def main(ctx: click.Context, /, **options: Any) -> None:
 
 
 main.add_command(proxy)
+main.add_command(drift)
+main.add_command(har_to_fixtures)

@@ -1,0 +1,112 @@
+"""``mka1-mock drift`` and ``mka1-mock har-to-fixtures``: where the mock and a real service
+differ, and a recording turned into seed data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+from ..app import create_app
+from ..errors import MockError
+from ..seeding import check_fixture
+from ..server import ThreadedServer
+from ..settings import Settings
+from .serving import fail
+
+
+@click.command()
+@click.option("--target", help="Run the probe scenario against this server (e.g. the real API).")
+@click.option(
+    "--token",
+    help="The bearer token (for --target; with --against, it replaces the recording's).",
+)
+@click.option(
+    "--har",
+    "har_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Replay this recording (mka1-mock proxy --har) instead, and compare with it.",
+)
+@click.option("--against", help="With --har: replay against this server, not a fresh mock.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), help="JSON report.")
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="JUnit XML.")
+@click.option(
+    "--timeout",
+    default=30.0,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds to wait for each answer.",
+)
+def drift(**options: Any) -> None:
+    """Compare the mock with a real service, probe by probe (or a recording, exchange by
+    exchange), by shape: exit 1 on any difference."""
+    from ..drift import output
+
+    if bool(options["target"]) == bool(options["har_path"]):
+        fail("give --target URL (with --token) or --har FILE")
+    if options["target"]:
+        if not options["token"]:
+            fail("--target needs --token KEY")
+        from ..drift.runner import run
+
+        target = options["target"].rstrip("/")
+        result = run(target, options["token"], timeout=options["timeout"])
+        data = output.report(result, target)
+        rows = output.probe_rows(data)
+        click.echo(output.table(rows))
+        click.echo(output.summary(data), err=True)
+        failed = bool(data["summary"]["differ"] or data["cleanup"]["leftovers"])
+    else:
+        data = _replay(options)
+        rows = output.exchange_rows(data)
+        click.echo(output.table(rows))
+        summary = data["summary"]
+        figures = f"{summary['agree']} agree, {summary['differ']} differ"
+        click.echo(f"{summary['exchanges']} exchanges replayed: {figures}.", err=True)
+        failed = bool(summary["differ"])
+    if options["report_path"]:
+        options["report_path"].write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    if options["junit_path"]:
+        options["junit_path"].write_text(output.junit(rows, "drift"))
+    sys.exit(1 if failed else 0)
+
+
+def _replay(options: dict[str, Any]) -> dict[str, Any]:
+    from ..drift import output
+    from ..drift.recording import Replay, read
+
+    try:
+        recording = read(options["har_path"])
+    except MockError as exc:
+        fail(str(exc))
+    with httpx.Client(timeout=options["timeout"], trust_env=False) as client:
+        if options["against"]:
+            replay = Replay(client, options["against"].rstrip("/"), options["token"])
+            steps = list(replay.steps(recording))
+        else:
+            with ThreadedServer(create_app(Settings(port=0, log_level="warning"))) as mock:
+                steps = list(Replay(client, mock.url).steps(recording))
+    against = options["against"] or "a fresh mock"
+    return output.exchanges_report(steps, str(options["har_path"]), against)
+
+
+@click.command("har-to-fixtures")
+@click.argument("har_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="Where to write."
+)
+@click.option("--token", required=True, help="The token that owns the prompts in the fixture.")
+def har_to_fixtures(har_path: Path, out: Path, token: str) -> None:
+    """Turn the prompts and versions of a recording into a fixture file."""
+    from ..drift.recording import read, to_fixtures
+
+    try:
+        data = to_fixtures(read(har_path), token)
+        check_fixture(data, str(out))
+    except MockError as exc:
+        fail(str(exc))
+    out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    click.echo(f"{out}: {len(data['prompts'])} prompts for token {token!r}", err=True)
