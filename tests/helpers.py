@@ -31,6 +31,7 @@ from mka1.errors import SDKError
 from mka1.utils import BackoffStrategy, RetryConfig
 from starlette.testclient import TestClient
 
+from mka1_mock import connection
 from mka1_mock.app import create_proxy_app
 from mka1_mock.handlers import Call
 from mka1_mock.handlers.prompts import get_prompt
@@ -255,6 +256,7 @@ ERROR_TYPES = {
     502: "server_error",
     503: "server_error",
     504: "server_error",
+    507: "insufficient_storage_error",
 }
 RATE_LIMITED = {"error": "Rate limit exceeded"}
 """The gateway's 429 body: the one error that is not the contract's ``Error``."""
@@ -614,3 +616,138 @@ def tls_options(folder: Path, *hosts: str) -> dict[str, Any]:
     cert.cert_chain_pems[0].write_to_path(folder / "cert.pem")
     ca.cert_pem.write_to_path(folder / "ca.pem")
     return {"ssl_keyfile": str(folder / "key.pem"), "ssl_certfile": str(folder / "cert.pem")}
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def mka1_mock_run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``mka1-mock ARGS`` as a real process, run to its end."""
+    command = [sys.executable, "-m", "mka1_mock", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+@dataclass
+class Forwarded:
+    """An answer on its way back through an ``AlteredTarget``: what a change may alter."""
+
+    method: str
+    path: str
+    headers: dict[str, str]  # the request's, names in lower case
+    status: int
+    body: Any  # the parsed JSON; None when the answer is not JSON
+
+
+def prompts_in(body: Any) -> Iterator[dict[str, Any]]:
+    """The prompt objects of an answer: the answer itself, or the items of a list page."""
+    if isinstance(body, dict):
+        if body.get("object") == "prompt":
+            yield body
+        if isinstance(body.get("data"), list):
+            for item in body["data"]:
+                yield from prompts_in(item)
+
+
+class AlteredTarget:
+    """A target that differs from the mock on purpose: an ASGI app that forwards every request
+    to ``upstream`` (a mock) and lets ``change`` alter each answer (status and JSON body).
+
+    From request ``down_after + 1`` on, it resets every connection without forwarding: for
+    ``down_for`` requests, or for good. The first request ``hold(method, path)`` picks waits
+    (``held`` is set) until ``release()``, then goes on.
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        change: Callable[[Forwarded], None] | None = None,
+        *,
+        down_after: int | None = None,
+        down_for: int | None = None,
+        hold: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        self.upstream, self.change = upstream, change
+        self.down_after, self.down_for = down_after, down_for
+        self.hold = hold
+        self.held, self._released = threading.Event(), threading.Event()
+        self.requests = 0
+
+    def release(self) -> None:
+        self._released.set()
+
+    def _down(self, number: int) -> bool:
+        if self.down_after is None or number <= self.down_after:
+            return False
+        return self.down_for is None or number <= self.down_after + self.down_for
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        connection.capture(scope, send)
+        self.requests += 1
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        if self._down(self.requests):
+            await connection.reset(scope)
+            return
+        method, path = scope["method"], scope["path"]
+        if self.hold is not None and not self.held.is_set() and self.hold(method, path):
+            self.held.set()
+            while not self._released.is_set():
+                await asyncio.sleep(0.005)
+        pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        query = scope["query_string"].decode("latin-1")
+        async with httpx.AsyncClient(trust_env=False, verify=False) as client:
+            response = await client.request(
+                method,
+                self.upstream + path + (f"?{query}" if query else ""),
+                headers=[(k, v) for k, v in pairs if k not in ("host", "content-length")],
+                content=b"".join(chunks),
+            )
+        is_json = response.headers.get("content-type", "").startswith("application/json")
+        answer = Forwarded(
+            method, path, dict(pairs), response.status_code, response.json() if is_json else None
+        )
+        if self.change is not None:
+            self.change(answer)
+        content = json.dumps(answer.body).encode() if is_json else response.content
+        headers = [
+            (b"content-type", response.headers.get("content-type", "text/plain").encode()),
+            (b"content-length", str(len(content)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+
+def record_round_trip(upstream: str, har: Path, redactor: Redactor | None = None) -> dict[str, str]:
+    """All nine operations through the official SDK, on behalf of ``u``, via a proxy of
+    ``upstream`` that records them in ``har``: ``kept`` is created, listed, read rendered,
+    renamed, given versions 2 and 3, its versions listed and read, rolled back to 2; ``gone`` is
+    created and deleted. Their IDs."""
+    redactor = redactor or Redactor()
+    writer = HarWriter(har, redactor)
+    try:
+        with (
+            running_proxy(upstream, redactor=redactor, har=writer) as proxy,
+            SDK(bearer_auth=TOKEN, server_url=proxy.url, retry_config=NO_RETRIES) as sdk,
+        ):
+            prompts, me = sdk.llm.prompts, {"x_on_behalf_of": "u"}
+            kept = prompts.create(
+                name="greeting", template="Hello, {{name}}!", description="d", **me
+            )
+            gone = prompts.create(name="gone", template="Bye, {{name}}.", **me)
+            prompts.list(limit=5, order="asc", **me)
+            prompts.get(id=kept.id, variables=json.dumps({"name": "Ada"}), **me)
+            prompts.update(id=kept.id, name="renamed", metadata={"k": "v"}, **me)
+            prompts.create_version(id=kept.id, template="Hi, {{name}}.", **me)
+            prompts.create_version(id=kept.id, template="Third, {{name}}.", **me)
+            prompts.list_versions(id=kept.id, **me)
+            prompts.get_version(id=kept.id, version=2, **me)
+            prompts.rollback(id=kept.id, version=2, **me)
+            prompts.delete(id=gone.id, **me)
+    finally:
+        writer.close()
+    return {"kept": kept.id, "gone": gone.id}

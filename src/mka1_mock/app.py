@@ -4,50 +4,61 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Match, Route, Router
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import connection
 from .auth import BearerAuth
 from .clock import Clock, MockClock
-from .errors import NotFound, StartupError
+from .errors import ApiError, StartupError
 from .faults import FaultStage, Sleep
 from .handlers import Handler
 from .handlers.admin import ADMIN_HANDLERS
 from .handlers.prompts import HANDLERS
 from .har import HarWriter
+from .limits import Quota
 from .pipeline import Pipeline, journal
 from .proxy import Proxy, ProxyOptions
 from .redaction import Redactor
-from .routing import outside, spec_routes
-from .seeding import STATE_DEPTH, admin_checker, read_fault_files, read_fixtures
+from .routing import SESSION, outside, spec_routes
+from .seeding import read_fault_files, read_fixtures
 from .session import Session
+from .sessions import PREFIX, Sessions
 from .settings import Settings
 from .spec import Spec, admin_spec
+from .state import StateFile
 from .upstream import Upstream
 from .validation import Checker
-
-ADMIN_MAX_BODY_SIZE = 64 * 1024 * 1024
-"""Room for a whole exported state."""
+from .wiring import admin_routes, cors, document, finished, not_found
 
 
 class MockApp(Starlette):
-    """Starlette, with the MKA1 API's routes tried first and directly: their endpoints answer
-    every request themselves (errors and crashes included), so Starlette's middleware has
-    nothing to add there. The connection's transport goes in the scope, so a fault can cut it."""
+    """Starlette, with CORS around it, a session prefix taken off the path, and the MKA1 API's
+    routes tried first and directly: their endpoints answer every request themselves (errors
+    and crashes included), so Starlette's middleware has nothing to add there. The
+    connection's transport goes in the scope, so a fault can cut it."""
 
     api_routes: Sequence[Route] = ()
+    sessions: Sessions
+    cors: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        connection.capture(scope, send)
+        connection.capture(scope, send)  # before CORS wraps send
+        # CORS is for browsers, which always send Origin: other requests skip its cost.
+        headers = scope.get("headers", ())
+        if self.cors is not None and any(name == b"origin" for name, _ in headers):
+            await self.cors(scope, receive, send)
+        else:
+            await self.dispatch(scope, receive, send)
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if scope["path"].startswith(PREFIX) and not await self._enter(scope, send):
+                return
             for route in self.api_routes:
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
@@ -56,19 +67,38 @@ class MockApp(Starlette):
                     return
         await super().__call__(scope, receive, send)
 
+    async def _enter(self, scope: Scope, send: Send) -> bool:
+        """Take ``/sessions/{name}`` off the path and put that session in the scope."""
+        name, slash, rest = scope["path"][len(PREFIX) :].partition("/")
+        try:
+            session = self.sessions.get(name)
+        except ApiError as error:
+            checker = self.api_routes[0].app.pipeline.checker  # type: ignore[attr-defined]
+            answer = outside(checker, self.sessions.default, error, "Error", scope)
+            await answer.send(send)
+            return False
+        prefix = f"{PREFIX}{name}"
+        scope["path"] = slash + rest
+        scope["raw_path"] = scope.get("raw_path", b"")[len(prefix.encode()) :] or b"/"
+        scope["root_path"] = scope.get("root_path", "") + prefix
+        scope[SESSION] = session
+        return True
+
 
 def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
     sleep: Sleep = asyncio.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
     handlers: Mapping[str, Handler] = HANDLERS,
     checker: Callable[[Spec], Checker] = Checker,
 ) -> Starlette:
     """The mock as an ASGI app; a bad spec, fixture or handler table stops it here.
 
-    ``clock`` and ``sleep`` replace the wall clock and the waits of delays, for tests;
-    ``handlers`` and ``checker`` replace the operations and the validation.
+    ``clock`` and ``sleep`` replace the wall clock and the waits of delays, ``monotonic``
+    the clock of sessions' idle time, for tests; ``handlers`` and ``checker`` replace the
+    operations and the validation.
     """
     settings = settings or Settings()
     spec = Spec.load(settings.spec_path)
@@ -77,7 +107,17 @@ def create_app(
     _check_handlers(admin, ADMIN_HANDLERS)
     fixtures = read_fixtures(settings.fixtures)
     faults = read_fault_files(settings.fault_files, spec.operations)
-    session = Session(settings, spec, fixtures, MockClock(clock), faults)
+    quota = Quota(settings.max_prompts)
+
+    def make(name: str) -> Session:
+        made = Session(settings, spec, fixtures, MockClock(clock), faults, quota=quota)
+        made.name, made.registry = name, sessions
+        return made
+
+    default = Session(settings, spec, fixtures, MockClock(clock), faults, quota=quota)
+    sessions = Sessions(default, make, settings.max_sessions, settings.session_ttl, monotonic)
+    default.registry = sessions
+    session = default
     api = Pipeline(
         checker(spec),
         handlers,
@@ -86,17 +126,21 @@ def create_app(
         faults=FaultStage(settings.latency_ms, sleep),
         record=journal,
     )
-
     api_routes = spec_routes(spec, api, session)
     routes = [
         *api_routes,
-        _document("/openapi.json", spec.json, "application/json"),
-        _document("/openapi.yaml", spec.text, "application/yaml"),
-        *_admin_routes(admin, session),
+        document("/openapi.json", spec, "json"),
+        document("/openapi.yaml", spec, "yaml"),
+        *admin_routes(admin, session, settings.admin_token),
     ]
-    app = MockApp(routes=routes, exception_handlers=_not_found(api.checker, session))
-    app.api_routes = api_routes
-    return _finished(app, session)
+    app = MockApp(routes=routes, exception_handlers=not_found(api.checker, session))
+    app.api_routes, app.sessions = api_routes, sessions
+    app.cors = cors(app.dispatch, settings.cors_origins)
+    app.state.sessions = sessions
+    if settings.state_file is not None:  # after the fixtures: the saved state is newer
+        app.state.state_file = StateFile(settings.state_file, sessions)
+        app.state.state_file.load()
+    return finished(app, session)
 
 
 class ProxyApp(Starlette):
@@ -134,12 +178,12 @@ def create_proxy_app(
             if har is not None:
                 har.close()
 
-    routes = _admin_routes(admin_spec().subset(PROXY_ADMIN), session)
+    routes = admin_routes(admin_spec().subset(PROXY_ADMIN), session, settings.admin_token)
     app = ProxyApp(
-        routes=routes, exception_handlers=_not_found(proxy.checker, session), lifespan=lifespan
+        routes=routes, exception_handlers=not_found(proxy.checker, session), lifespan=lifespan
     )
     app.proxy = proxy
-    return _finished(app, session)
+    return finished(app, session)
 
 
 PROXY_ADMIN = (
@@ -151,45 +195,7 @@ PROXY_ADMIN = (
     "listCrashes",
     "getReport",
 )
-"""What the admin API offers in proxy mode: no state, faults or clock, which only a mock has."""
-
-
-def _admin_routes(admin: Spec, session: Session) -> list[Route]:
-    """The admin API: no auth, no faults, no journal, and room for a whole exported state."""
-    pipeline = Pipeline(
-        admin_checker(),
-        ADMIN_HANDLERS,
-        max_body_size=ADMIN_MAX_BODY_SIZE,
-        max_depth=STATE_DEPTH,
-    )
-    document = _document("/__mock/openapi.json", admin.json, "application/json")
-    return [document, *spec_routes(admin, pipeline, session)]
-
-
-def _not_found(checker: Checker, session: Session) -> dict[Any, Any]:
-    """Starlette's 404 for a path no route has, in the contract's error body."""
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        error = NotFound(f"No route for {request.method} {request.url.path}")
-        answer = outside(checker, session, error, "NotFoundError", request.scope)
-        return Response(answer.body, answer.status, media_type="application/json")
-
-    return {HTTPException: not_found}
-
-
-def _finished(app: Starlette, session: Session) -> Starlette:
-    # A trailing slash is another path in the contract, not a redirect.
-    assert isinstance(app.router, Router)
-    app.router.redirect_slashes = False
-    app.state.session = session
-    return app
-
-
-def _document(path: str, content: bytes | str, media_type: str) -> Route:
-    async def endpoint(request: Request) -> Response:
-        return Response(content, media_type=media_type)
-
-    return Route(path, endpoint, methods=["GET"])
+"""What the admin API offers in proxy mode: no state, faults, clock or sessions."""
 
 
 def _check_handlers(spec: Spec, handlers: Mapping[str, Handler]) -> None:

@@ -83,6 +83,14 @@ class UnsupportedMediaType(ApiError):
     type = "unsupported_media_type_error"
 
 
+class InsufficientStorage(ApiError):
+    """A limit of the mock's memory (``--max-prompts``, ``--max-sessions``): not retried by
+    the SDKs, unlike a 5xx they know."""
+
+    status = 507
+    type = "insufficient_storage_error"
+
+
 class ServerError(ApiError):
     status = 500
     type = "server_error"
@@ -119,6 +127,7 @@ ERRORS: dict[int, type[ApiError]] = {
         PayloadTooLarge,
         UnsupportedMediaType,
         RateLimited,
+        InsufficientStorage,
         ServerError,
         BadGateway,
         ServiceUnavailable,

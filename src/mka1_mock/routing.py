@@ -17,6 +17,8 @@ from .spec import Operation, Spec
 from .validation import Checker
 
 logger = logging.getLogger("mka1_mock")
+SESSION = "mka1_mock.session"
+"""Scope key of the session a request is for (absent: the default one)."""
 
 
 def spec_routes(spec: Spec, pipeline: Pipeline, session: Session) -> list[Route]:
@@ -37,6 +39,7 @@ class PathEndpoint:
         self.allow = ", ".join(sorted(operations))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get(SESSION, self.session)
         operation = self.operations.get(scope["method"])
         if operation is None:
             error = MethodNotAllowed(
@@ -44,11 +47,11 @@ class PathEndpoint:
                 headers={"Allow": self.allow},
             )
             checker = self.pipeline.checker
-            answer = outside(checker, self.session, error, "MethodNotAllowedError", scope)
+            answer = outside(checker, session, error, "MethodNotAllowedError", scope)
         else:
             exchange = Exchange(scope, receive, operation)
             try:
-                answer = await self.pipeline.run(self.session, exchange)
+                answer = await self.pipeline.run(session, exchange)
             except ConnectionDropped:
                 if await connection.reset(scope):
                     return

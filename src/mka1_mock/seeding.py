@@ -12,8 +12,8 @@ import yaml
 from . import jsondata
 from .errors import ApiError, StartupError
 from .faults import Fault, fault_from
+from .seeds import check_seeds
 from .spec import Operation, admin_spec
-from .store import check_seeds
 from .validation import Checker
 
 SUFFIXES = (".json", ".yaml", ".yml")

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import MockClock
 from .faults import Fault, Faults
 from .ids import RandomIds
 from .journal import Crash, Entry, Ring, Violation
+from .limits import Quota
 from .redaction import Clear, Redactor
 from .report import Counts
 from .settings import Settings
 from .spec import Spec
 from .store import Store
+
+if TYPE_CHECKING:
+    from .sessions import Sessions
 
 UNSET: Any = object()
 
@@ -30,10 +34,13 @@ class Session:
     clock: MockClock = field(default_factory=MockClock)
     startup_faults: Sequence[Fault] = ()
     redactor: Redactor = field(default_factory=Clear)  # what the journal and reports hide
+    quota: Quota | None = None  # shared by every session of a process
+    name: str = "default"
+    registry: Sessions | None = None  # all the sessions of its process, for the admin API
 
     def __post_init__(self) -> None:
         self.ids = RandomIds(self.settings.seed)
-        self.store = Store(self.ids, self.clock)
+        self.store = Store(self.ids, self.clock, self.quota)
         self.journal: Ring[Entry] = Ring(self.settings.journal_size)
         self.violations: Ring[Violation] = Ring(self.settings.journal_size)
         self.crashes: Ring[Crash] = Ring(self.settings.journal_size)

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .limits import DEFAULT_MAX_PROMPTS
+
 MIB = 1024 * 1024
+DEFAULT_MAX_SESSIONS = 1000
+DEFAULT_SESSION_TTL = 3600.0
 
 
 @dataclass(frozen=True)
@@ -25,3 +29,9 @@ class Settings:
     journal_size: int = 1000
     latency_ms: tuple[int, int] | None = None
     fault_files: tuple[Path, ...] = ()
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    session_ttl: float = DEFAULT_SESSION_TTL
+    max_prompts: int | None = DEFAULT_MAX_PROMPTS
+    cors_origins: tuple[str, ...] = ("*",)  # () turns CORS off
+    admin_token: str | None = None
+    state_file: Path | None = None

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from .clock import Clock, format_timestamp, parse_timestamp
-from .errors import Detail, NotFound, invalid
+from .clock import Clock
+from .errors import NotFound
 from .ids import IdSource
 from .jsondata import whole
+from .limits import Quota
 from .prompt import Prompt, Version
+from .seeds import check_seeds, export_prompt, seed_time
 
 
 class Owner(NamedTuple):
@@ -37,9 +39,11 @@ class Shelf:
 class Store:
     """All prompts of all owners. Every method is atomic, so no write is ever lost."""
 
-    def __init__(self, ids: IdSource, clock: Clock) -> None:
+    def __init__(self, ids: IdSource, clock: Clock, quota: Quota | None = None) -> None:
         self.ids = ids
         self.clock = clock
+        self.quota = quota or Quota()
+        self.version = 0  # moves on every change: the state file saves when it has
         self._lock = threading.RLock()
         self._shelves: dict[Owner, Shelf] = {}
         self._sequence = 0
@@ -47,15 +51,20 @@ class Store:
     def reset(self) -> None:
         """Forget every prompt of every owner."""
         with self._lock:
-            self._shelves.clear()
-            self._sequence = 0
+            self.quota.give(len(self))
+            self._clear()
+
+    def _clear(self) -> None:
+        self._shelves.clear()
+        self._sequence = 0
+        self.version += 1
 
     def export(self) -> dict[str, Any]:
         """Every prompt of every owner, in the fixture format with every field filled in."""
         with self._lock:
             return {
                 "prompts": [
-                    _export(owner, shelf.by_id[prompt_id])
+                    export_prompt(owner, shelf.by_id[prompt_id])
                     for owner, shelf in self._shelves.items()
                     for _, prompt_id in shelf.ordered
                 ]
@@ -71,8 +80,13 @@ class Store:
             taken = set() if replace else {i for _, p in self for i in (p.id, *p.version_ids)}
             items = data["prompts"]
             check_seeds(data, where, taken)
+            held = len(self) if replace else 0
+            if len(items) > held:
+                self.quota.take(len(items) - held)  # all, or none: a 507
+            else:
+                self.quota.give(held - len(items))
             if replace:
-                self.reset()
+                self._clear()
             for item in items:
                 owner, prompt = self._seed(item)
                 self._sequence += 1
@@ -80,14 +94,15 @@ class Store:
                 shelf = self._shelves.setdefault(owner, Shelf())
                 shelf.by_id[prompt.id] = prompt
                 bisect.insort(shelf.ordered, (prompt.sort_key, prompt.id))
+            self.version += 1
             return len(self)
 
     def _seed(self, item: Mapping[str, Any]) -> tuple[Owner, Prompt]:
         """A prompt from checked seed data, with IDs and times filled in where absent."""
         prompt_id = item.get("id") or self.ids.new("prompt")
         seeds = item["versions"]
-        times = [_time(seed, "created_at") for seed in seeds]
-        created_at = _time(item, "created_at") or times[0] or self.clock.now()
+        times = [seed_time(seed, "created_at") for seed in seeds]
+        created_at = seed_time(item, "created_at") or times[0] or self.clock.now()
         versions = [
             Version(
                 seed.get("id") or self.ids.new("pver"),
@@ -105,7 +120,7 @@ class Store:
             description=item.get("description"),
             metadata=dict(item.get("metadata", {})),
             created_at=created_at,
-            updated_at=_time(item, "updated_at") or max(created_at, versions[-1].created_at),
+            updated_at=seed_time(item, "updated_at") or max(created_at, versions[-1].created_at),
             active_version=whole(item.get("active_version", len(versions))),
             versions=versions,
             sort_key=(created_at, 0),
@@ -121,6 +136,7 @@ class Store:
         metadata: Mapping[str, Any] | None = None,
     ) -> Prompt:
         with self._lock:
+            self.quota.take(1)
             now = self.clock.now()
             prompt_id = self.ids.new("prompt")
             self._sequence += 1
@@ -138,6 +154,7 @@ class Store:
             shelf = self._shelves.setdefault(owner, Shelf())
             shelf.by_id[prompt_id] = prompt
             bisect.insort(shelf.ordered, (prompt.sort_key, prompt_id))
+            self.version += 1
             return prompt
 
     def get(self, owner: Owner, prompt_id: str) -> Prompt:
@@ -178,6 +195,7 @@ class Store:
             if "metadata" in changes:
                 prompt.metadata = dict(changes["metadata"])
             prompt.updated_at = self.clock.now()
+            self.version += 1
             return prompt
 
     def delete(self, owner: Owner, prompt_id: str) -> Prompt:
@@ -187,6 +205,8 @@ class Store:
             del shelf.by_id[prompt_id]
             index = bisect.bisect_left(shelf.ordered, (prompt.sort_key, prompt_id))
             del shelf.ordered[index]
+            self.quota.give(1)
+            self.version += 1
             return prompt
 
     def add_version(self, owner: Owner, prompt_id: str, template: str) -> Version:
@@ -199,6 +219,7 @@ class Store:
             prompt.versions.append(version)
             prompt.active_version = number
             prompt.updated_at = now
+            self.version += 1
             return version
 
     def versions(self, owner: Owner, prompt_id: str, limit: int, order: Order) -> list[Version]:
@@ -213,6 +234,7 @@ class Store:
             prompt.version(number)
             prompt.active_version = number
             prompt.updated_at = self.clock.now()
+            self.version += 1
             return prompt
 
     def __len__(self) -> int:
@@ -222,60 +244,3 @@ class Store:
         with self._lock:
             items = [(o, p) for o, shelf in self._shelves.items() for p in shelf.by_id.values()]
         return iter(items)
-
-
-def check_seeds(data: Mapping[str, Any], where: str = "", taken: set[str] | None = None) -> None:
-    """Raise a 400 for schema-valid seed data that is still inconsistent (see ``_check_seed``);
-    ``taken`` holds the IDs already in use."""
-    taken = set() if taken is None else taken
-    for index, item in enumerate(data["prompts"]):
-        _check_seed(item, f"{where}prompts[{index}]", taken)
-
-
-def _check_seed(item: Mapping[str, Any], where: str, taken: set[str]) -> None:
-    """What the State schema cannot say: unique IDs, usable times, an active version that exists."""
-    problems = []
-    ids = [(f"{where}.id", item.get("id"))]
-    ids += [(f"{where}.versions[{n}].id", v.get("id")) for n, v in enumerate(item["versions"])]
-    for location, given in ids:
-        if given is None:
-            continue
-        if given in taken:
-            problems.append(Detail(location, f"{given} is already taken"))
-        taken.add(given)
-    stamped = [(f"{where}.{key}", item, key) for key in ("created_at", "updated_at")]
-    stamped += [
-        (f"{where}.versions[{n}].created_at", v, "created_at")
-        for n, v in enumerate(item["versions"])
-    ]
-    for location, holder, key in stamped:
-        try:
-            _time(holder, key)
-        except OverflowError:
-            problems.append(Detail(location, "is outside the years 1..9999 in UTC"))
-        except ValueError as exc:
-            problems.append(Detail(location, f"is not a usable time ({exc})"))
-    latest = len(item["versions"])
-    if item.get("active_version", latest) > latest:
-        problems.append(
-            Detail(f"{where}.active_version", f"must be a version that exists (1..{latest})")
-        )
-    if problems:
-        raise invalid(problems)
-
-
-def _time(item: Mapping[str, Any], key: str) -> datetime | None:
-    return parse_timestamp(item[key]) if key in item else None
-
-
-def _export(owner: Owner, prompt: Prompt) -> dict[str, Any]:
-    token, on_behalf_of = owner
-    data = prompt.as_dict()
-    data.pop("object")
-    data.pop("latest_version")
-    versions = [
-        {"id": v.id, "template": v.template, "created_at": format_timestamp(v.created_at)}
-        for v in prompt.versions
-    ]
-    owned = {"token": token} | ({"on_behalf_of": on_behalf_of} if on_behalf_of else {})
-    return {"owner": owned} | data | {"versions": versions}

@@ -86,6 +86,7 @@ def proxy(**options: Any) -> None:
         spec_path=options["spec_path"],
         journal_size=options["journal_size"],
         log_level=options["log_level"],
+        admin_token=options["admin_token"],
     )
     logging.basicConfig(format="%(asctime)s %(message)s", level=settings.log_level.upper())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the proxy logs each exchange itself

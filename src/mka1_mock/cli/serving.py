@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import ipaddress
 import signal
 import sys
 from collections.abc import Callable
@@ -42,6 +43,11 @@ COMMON = [
     click.option(
         "--log-level", default="info", type=click.Choice(LOG_LEVELS), help="Logging level."
     ),
+    click.option(
+        "--admin-token",
+        default=None,
+        help="Require Authorization: Bearer TOKEN on every /__mock/ call (the API is unaffected).",
+    ),
 ]
 
 
@@ -60,6 +66,12 @@ def serve(app: ASGIApp, settings: Settings, **options: Any) -> None:
         fail(str(exc))
     bound_host, bound_port = sock.getsockname()[:2]
     click.echo(f"mka1-mock {__version__} listening on http://{bound_host}:{bound_port}", err=True)
+    if not settings.admin_token and not _loopback(settings.host):
+        click.echo(
+            f"mka1-mock: warning: listening on {settings.host} with no --admin-token: anyone "
+            "who can reach it can reset or drop sessions and read the tokens in the journal",
+            err=True,
+        )
     tune_gc()
     config: dict[str, Any] = {"log_level": settings.log_level, "access_log": False}
     config |= {"lifespan": "off"} | options
@@ -70,6 +82,13 @@ def serve(app: ASGIApp, settings: Settings, **options: Any) -> None:
         pass  # uvicorn shut down cleanly, then raised the signal it had handled again
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class _Stopped(Exception):

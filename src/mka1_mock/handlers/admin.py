@@ -11,6 +11,7 @@ from ..errors import Detail, invalid
 from ..faults import fault_from
 from ..jsondata import whole
 from ..session import UNSET, Session
+from ..sessions import Sessions
 from . import Call, Handler
 
 
@@ -53,6 +54,20 @@ def list_crashes(session: Session, call: Call) -> dict[str, Any]:
 
 def get_report(session: Session, call: Call) -> dict[str, Any]:
     return report.build(session)
+
+
+def list_sessions(session: Session, call: Call) -> dict[str, Any]:
+    return {"data": _registry(session).listing()}
+
+
+def drop_session(session: Session, call: Call) -> dict[str, Any]:
+    _registry(session).drop(call.path["name"])
+    return {"status": "ok"}
+
+
+def _registry(session: Session) -> Sessions:
+    assert session.registry is not None, "every mock's session knows its registry"
+    return session.registry
 
 
 def list_faults(session: Session, call: Call) -> dict[str, Any]:
@@ -108,6 +123,8 @@ ADMIN_HANDLERS: dict[str, Handler] = {
     "listViolations": list_violations,
     "listCrashes": list_crashes,
     "getReport": get_report,
+    "listSessions": list_sessions,
+    "dropSession": drop_session,
     "listFaults": list_faults,
     "addFault": add_fault,
     "clearFaults": clear_faults,
