@@ -1,4 +1,5 @@
-"""The proxy's upstream: pooled connections through httpx, and its failures told plainly."""
+"""The proxy's upstream: our keep-alive pool (httpx's transport for what it does not do: HEAD,
+``Expect``, upgrades), and its failures told plainly."""
 
 from __future__ import annotations
 

@@ -58,14 +58,23 @@ def table(rows: list[tuple[str, str, list[str]]]) -> str:
 
 
 def probe_rows(data: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """Per probe: its name, its result, and per step that differs, the request and how."""
     return [
         (
             probe["name"],
             probe["result"],
-            [f"{s['request']}: {d}" for s in probe["steps"] for d in s["differences"]],
+            [
+                f"{_short(step['request'])}: {', '.join(step['differences'])}"
+                for step in probe["steps"]
+                if step["differences"]
+            ],
         )
         for probe in data["probes"]
     ]
+
+
+def _short(request: str, width: int = 60) -> str:
+    return request if len(request) <= width else request[: width - 3] + "..."
 
 
 def exchange_rows(data: dict[str, Any]) -> list[tuple[str, str, list[str]]]:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 P = "/api/v1/llm/prompts"
 UNKNOWN = "prompt_00000000000000000000000000000000"
 TOO_BIG = b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'  # over the mock's 2 MiB limit
-TOO_DEEP = b'{"name": "n", "template": "t", "metadata": ' + b"[" * 200 + b"]" * 200 + b"}"
+TOO_DEEP = b'{"name": "n", "template": "t", "metadata": {"a": ' + b"[" * 200 + b"]" * 200 + b"}}"
 NAMES = re.compile(r"\{(p\d*|missing)\}")
 
 

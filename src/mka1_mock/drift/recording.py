@@ -15,7 +15,7 @@ import httpx
 from .. import jsondata
 from ..errors import StartupError
 from .compare import PROMPT_ID, VERSION_ID, Answer, differences
-from .runner import answer_of
+from .runner import ANY_DEPTH, answer_of
 
 ID = re.compile(r"(?:prompt|pver)_[0-9a-f]{32}")
 SKIPPED = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding"}
@@ -52,7 +52,7 @@ def _recorded(entry: dict[str, Any]) -> Recorded:
     media = content.get("mimeType", "").split(";")[0].strip().lower()
     text = _bytes(content) or b""
     try:
-        body = jsondata.loads(text) if text else None
+        body = jsondata.loads(text, ANY_DEPTH) if text else None
     except ValueError:
         body = text.decode("utf-8", "replace")
     answer = Answer(response["status"], media, body)

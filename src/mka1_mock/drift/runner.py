@@ -19,6 +19,8 @@ from ..settings import Settings
 from .compare import Answer, differences
 from .probes import SCENARIO, Probe, Step, body_of, fill
 
+ANY_DEPTH = 1000
+"""How deep an answer under comparison may nest: the other side has no limit of ours."""
 UNREACHABLE_IN_A_ROW = 3
 """Transport failures in a row after which the target counts as gone and the run stops."""
 
@@ -68,7 +70,7 @@ class Side:
 def answer_of(response: httpx.Response) -> Answer:
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
-        body = jsondata.loads(response.content) if response.content else None
+        body = jsondata.loads(response.content, ANY_DEPTH) if response.content else None
     except ValueError:
         body = response.text
     return Answer(response.status_code, media, body)
