@@ -14,7 +14,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from servers import MOCK, MOCK_COMMAND, Server, answers, free_port, seed_state, serving, spawn
+from servers import (
+    MOCK,
+    MOCK_COMMAND,
+    Server,
+    answers,
+    call,
+    free_port,
+    prompt_id,
+    seed_state,
+    serving,
+    spawn,
+)
 
 # wrk on one core and the server on the other (the JVM may use both) on the 2-core machine.
 THREADS, CONNECTIONS = 1, 32
@@ -167,3 +178,41 @@ def list_scaling(wrk: str) -> dict[str, Any]:
             seed_state(url, count)
             figures[f"list_p50_ms_{count}"] = run_wrk(one, url, "list.lua", 5)["p50_ms"]
     return figures
+
+
+def sessions_memory(sessions: int = 1_000, prompts: int = 10) -> dict[str, float]:
+    """Resident memory of one ``mka1-mock`` process before and after ``sessions`` named
+    sessions of ``prompts`` prompts each (1 KB templates, as createPrompt's workload)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [part.replace("{port}", str(port)) for part in MOCK_COMMAND]
+    template = "Hello {{name}}! " * 64
+    with spawn(command) as process:
+        while not answers(url):
+            time.sleep(0.01)
+        before = rss_mib(process.pid)
+        for s in range(sessions):
+            state = [
+                {
+                    "owner": {"token": "bench"},
+                    "id": prompt_id(p + 1),
+                    "name": f"prompt {p}",
+                    "versions": [{"template": template}],
+                }
+                for p in range(prompts)
+            ]
+            call(url, "PUT", f"/sessions/s{s}/__mock/state", {"prompts": state})
+        after = rss_mib(process.pid)
+    return {
+        "rss_before_sessions_mib": before,
+        f"rss_{sessions}_sessions_mib": after,
+        "rss_per_session_kib": round((after - before) * 1024 / sessions, 1),
+    }
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for process {pid}")

@@ -12,7 +12,7 @@ from typing import Any
 
 from load import CREATE, GET, MIX, WORKLOADS
 from peers import JSON_SERVER, PRISM, WIREMOCK
-from servers import BARE, BEFORE, MOCK, NO_VALIDATION
+from servers import BARE, BEFORE, MOCK, NO_VALIDATION, SESSION
 
 RATIO_LABELS = {
     "get_vs_json_server": "getPrompt, mka1-mock / json-server",
@@ -23,6 +23,7 @@ RATIO_LABELS = {
     "mix_p99_ms": "mix p99 of mka1-mock (ms)",
     "mix_p99_ms_before": "mix p99 of mka1-mock before (ms)",
     "list_100k_vs_1k": "list p50, 100,000 / 1,000 prompts",
+    "session_vs_default": "req/s in a session / without one, per workload",
     "get_proxy_vs_direct": "getPrompt, proxy / direct",
     "proxy_added_p50_ms": "p50 added by the proxy, one connection (ms)",
 }
@@ -58,6 +59,11 @@ def ratios(
             with_v, without = load[MOCK][workload]["rps"], load[NO_VALIDATION][workload]["rps"]
             overhead[workload] = round((1 / with_v - 1 / without) * 1e6, 1)
         out["validation_overhead_us_from_throughput"] = overhead
+    if MOCK in load and SESSION in load:
+        out["session_vs_default"] = {
+            workload: round(load[SESSION][workload]["rps"] / load[MOCK][workload]["rps"], 2)
+            for workload in WORKLOADS
+        }
     if "list_p50_ms_1000" in extras:
         out["list_100k_vs_1k"] = round(extras["list_p50_ms_100000"] / extras["list_p50_ms_1000"], 2)
     if proxy is not None:

@@ -6,7 +6,8 @@ done here when run as root) and, for the peers, npm (Prism, json-server and Wire
 installed into bench/.cache) and Java 17 (WireMock). A peer that cannot be had is skipped, with
 the reason printed.
 
-Servers, by the names --only takes: mock (mka1-mock), before (mka1-mock from the checkout that
+Servers, by the names --only takes: mock (mka1-mock), session (the same, every path under
+/sessions/bench: what the session prefix costs), before (mka1-mock from the checkout that
 --baseline names), no-validation (mka1-mock with validation off, bench/serve.py), bare (bare
 Starlette, bench/bare.py), prism, json-server, wiremock, and proxy (mka1-mock proxy in front of
 an mka1-mock: getPrompt through it against the same upstream called directly, and the p50 it
@@ -36,6 +37,7 @@ from load import (
     list_scaling,
     measure,
     require_wrk,
+    sessions_memory,
     start_to_first_200,
 )
 from peers import (
@@ -59,9 +61,12 @@ from servers import (
     MOCK,
     MOCK_COMMAND,
     NO_VALIDATION,
+    PROMPTS,
     PROXY,
     ROOT,
     SEEDED,
+    SESSION,
+    SESSION_PREFIX,
     Server,
     seeder,
     stop_on_signal,
@@ -70,6 +75,7 @@ from servers import (
 RESULTS = ROOT / "bench" / "results"
 KEYS = {  # in the table's order
     "mock": MOCK,
+    "session": SESSION,
     "before": BEFORE,
     "no-validation": NO_VALIDATION,
     "bare": BARE,
@@ -105,7 +111,8 @@ def main() -> None:
     parser.add_argument(
         "--no-extras",
         action="store_true",
-        help="skip start_to_first_200, in_process and list_scaling (so does --only proxy)",
+        help="skip start_to_first_200, in_process, list_scaling and sessions_memory (so does --only"
+        " proxy)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help="where results.json and results.png go"
@@ -133,6 +140,7 @@ def main() -> None:
             "start_to_first_200_ms": start_to_first_200(),
             **in_process_figures(),
             **list_scaling(load.wrk),
+            **sessions_memory(),
         }
     report: dict[str, Any] = {
         "machine": machine(),
@@ -181,6 +189,13 @@ def plan(
     seeded = seeder(SEEDED)
     servers = {
         MOCK: Server(MOCK, MOCK_COMMAND, reset=seeded),
+        SESSION: Server(
+            SESSION,
+            MOCK_COMMAND,
+            ready=SESSION_PREFIX + PROMPTS,
+            script_args=(SESSION_PREFIX + PROMPTS,),
+            reset=seeder(SEEDED, SESSION_PREFIX),
+        ),
         NO_VALIDATION: Server(
             NO_VALIDATION, [sys.executable, "bench/serve.py", "{port}"], reset=seeded
         ),

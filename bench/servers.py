@@ -20,9 +20,11 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parent.parent
 AUTH = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
 PROMPTS = "/api/v1/llm/prompts"
+SESSION_PREFIX = "/sessions/bench"  # the same mock, every path under a named session
 SEEDED = 1000
-MOCK, BEFORE, NO_VALIDATION, BARE, PROXY = (
+MOCK, SESSION, BEFORE, NO_VALIDATION, BARE, PROXY = (
     "mka1-mock",
+    "mka1-mock, in a session",
     "mka1-mock before",
     "mka1-mock, validation off",
     "bare Starlette",
@@ -137,9 +139,10 @@ def prompt_id(i: int) -> str:
     return f"prompt_{i:032x}"
 
 
-def seed_state(url: str, count: int) -> None:
-    """Reset the mock and give token "bench" prompts prompt_<i as 32 hex>, i = 1..count."""
-    call(url, "POST", "/__mock/reset")
+def seed_state(url: str, count: int, prefix: str = "") -> None:
+    """Reset the mock (or its session at ``prefix``) and give token "bench" prompts
+    prompt_<i as 32 hex>, i = 1..count."""
+    call(url, "POST", f"{prefix}/__mock/reset")
     prompts = [
         {
             "owner": {"token": "bench"},
@@ -149,8 +152,8 @@ def seed_state(url: str, count: int) -> None:
         }
         for i in range(1, count + 1)
     ]
-    call(url, "PUT", "/__mock/state", {"prompts": prompts})
+    call(url, "PUT", f"{prefix}/__mock/state", {"prompts": prompts})
 
 
-def seeder(count: int) -> Callable[[str], None]:
-    return lambda url: seed_state(url, count)
+def seeder(count: int, prefix: str = "") -> Callable[[str], None]:
+    return lambda url: seed_state(url, count, prefix)
