@@ -17,8 +17,8 @@ import pytest
 from mka1_mock.server import MockServer, ThreadedServer
 from tests.helpers import (
     AUTH,
+    MOCK_COMMAND,
     PROMPTS,
-    PROXY_COMMAND,
     FakeUpstream,
     assert_error,
     proxy_process,
@@ -95,7 +95,8 @@ def test_proxy_cli_fail_on_violation_sets_the_exit_code(
 def start_or_refuse(*args: str) -> tuple[int | None, list[str]]:
     """Run ``mka1-mock proxy --port 0 ARGS``: its exit code and stderr lines when it refuses to
     start; ``None`` (and it is killed) if it starts listening."""
-    proc = subprocess.Popen([*PROXY_COMMAND, *args], stderr=subprocess.PIPE, text=True)
+    command = [*MOCK_COMMAND, "proxy", "--port", "0", *args]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     lines = []
     try:

@@ -16,7 +16,10 @@ from ..errors import MockError
 from ..seeding import check_fixture
 from ..server import ThreadedServer
 from ..settings import Settings
-from .serving import fail
+from .serving import fail, server_url, writable, write
+
+EXIT_INTERRUPTED = 130
+"""The exit status of a run cut short by Ctrl-C (128 + SIGINT), as a shell gives."""
 
 
 @click.command()
@@ -47,50 +50,56 @@ def drift(**options: Any) -> None:
 
     if bool(options["target"]) == bool(options["har_path"]):
         fail("give --target URL (with --token) or --har FILE")
-    if options["target"]:
-        if not options["token"]:
-            fail("--target needs --token KEY")
+    if options["target"] and not options["token"]:
+        fail("--target needs --token KEY")
+    target = server_url("--target", options["target"])
+    against = server_url("--against", options["against"])
+    writable(report=options["report_path"], junit=options["junit_path"])
+    interrupted = False
+    if target:
         from ..drift.runner import run
 
-        target = options["target"].rstrip("/")
         result = run(target, options["token"], timeout=options["timeout"])
         data = output.report(result, target)
         rows = output.probe_rows(data)
         click.echo(output.table(rows))
         click.echo(output.summary(data), err=True)
         failed = bool(data["summary"]["differ"] or data["cleanup"]["leftovers"])
+        interrupted = result.interrupted
     else:
-        data = _replay(options)
+        data = _replay(options["har_path"], against, options["token"], options["timeout"])
         rows = output.exchange_rows(data)
         click.echo(output.table(rows))
         summary = data["summary"]
         figures = f"{summary['agree']} agree, {summary['differ']} differ"
         click.echo(f"{summary['exchanges']} exchanges replayed: {figures}.", err=True)
+        if data["stopped"]:
+            click.echo(f"Stopped early: {data['stopped']}.", err=True)
         failed = bool(summary["differ"])
-    if options["report_path"]:
-        options["report_path"].write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    if options["junit_path"]:
-        options["junit_path"].write_text(output.junit(rows, "drift"))
-    sys.exit(1 if failed else 0)
+    written = [
+        write(options["report_path"], json.dumps(data, indent=2, ensure_ascii=False) + "\n"),
+        write(options["junit_path"], output.junit(rows, "drift")),
+    ]
+    sys.exit(EXIT_INTERRUPTED if interrupted else 2 if not all(written) else 1 if failed else 0)
 
 
-def _replay(options: dict[str, Any]) -> dict[str, Any]:
+def _replay(har: Path, against: str | None, token: str | None, timeout: float) -> dict[str, Any]:
     from ..drift import output
     from ..drift.recording import Replay, read
 
     try:
-        recording = read(options["har_path"])
+        recording = read(har)
     except MockError as exc:
         fail(str(exc))
-    with httpx.Client(timeout=options["timeout"], trust_env=False) as client:
-        if options["against"]:
-            replay = Replay(client, options["against"].rstrip("/"), options["token"])
+    with httpx.Client(timeout=timeout, trust_env=False) as client:
+        if against:
+            replay = Replay(client, against, token)
             steps = list(replay.steps(recording))
         else:
             with ThreadedServer(create_app(Settings(port=0, log_level="warning"))) as mock:
-                steps = list(Replay(client, mock.url).steps(recording))
-    against = options["against"] or "a fresh mock"
-    return output.exchanges_report(steps, str(options["har_path"]), against)
+                replay = Replay(client, mock.url)
+                steps = list(replay.steps(recording))
+    return output.exchanges_report(steps, str(har), against or "a fresh mock", replay.stopped)
 
 
 @click.command("har-to-fixtures")
@@ -103,10 +112,15 @@ def har_to_fixtures(har_path: Path, out: Path, token: str) -> None:
     """Turn the prompts and versions of a recording into a fixture file."""
     from ..drift.recording import read, to_fixtures
 
+    writable(output=out)
     try:
-        data = to_fixtures(read(har_path), token)
+        data = to_fixtures(read(har_path), token, _warn)
         check_fixture(data, str(out))
     except MockError as exc:
         fail(str(exc))
     out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
     click.echo(f"{out}: {len(data['prompts'])} prompts for token {token!r}", err=True)
+
+
+def _warn(line: str) -> None:
+    click.echo(f"mka1-mock: warning: {line}", err=True)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 
 from .. import report
 from ..app import create_proxy_app
@@ -19,7 +18,7 @@ from ..proxy import ProxyOptions
 from ..redaction import Redactor
 from ..settings import Settings
 from ..upstream import Upstream
-from .serving import common, fail, serve
+from .serving import common, fail, serve, server_url, writable, write
 
 
 @click.command()
@@ -91,12 +90,8 @@ def proxy(**options: Any) -> None:
     logging.basicConfig(format="%(asctime)s %(message)s", level=settings.log_level.upper())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the proxy logs each exchange itself
     upstream = options["upstream"]
-    if not upstream.startswith(("http://", "https://")) or not httpx.URL(upstream).host:
-        fail(f"--upstream {upstream!r} must be an http:// or https:// URL with a host")
-    for option in ("report_path", "junit_path", "har_path"):
-        if options[option] is not None and not options[option].parent.is_dir():
-            name = "--" + option.removesuffix("_path")
-            fail(f"{name} {options[option]}: the folder {options[option].parent} does not exist")
+    server_url("--upstream", upstream)
+    writable(report=options["report_path"], junit=options["junit_path"], har=options["har_path"])
     redactor = Redactor(keep=options["keep"])
     proxy_options = ProxyOptions(
         mode=options["mode"],
@@ -118,22 +113,10 @@ def proxy(**options: Any) -> None:
     data = report.build(app.state.session)
     click.echo("mka1-mock proxy: " + report.summary(data), err=True)
     written = [
-        _write(options["report_path"], json.dumps(data, indent=2, ensure_ascii=False) + "\n"),
-        _write(options["junit_path"], report.junit(data)),
+        write(options["report_path"], json.dumps(data, indent=2, ensure_ascii=False) + "\n"),
+        write(options["junit_path"], report.junit(data)),
     ]
     if not all(written):
         sys.exit(2)
     if data["summary"]["failed"] and options["fail_on_violation"]:
         sys.exit(1)
-
-
-def _write(path: Path | None, text: str) -> bool:
-    """Write a result file; a failure is said in one line, and the other files still written."""
-    if path is None:
-        return True
-    try:
-        path.write_text(text, "utf-8")
-    except OSError as exc:
-        click.echo(f"mka1-mock: error: {path}: cannot write it: {exc.strerror}", err=True)
-        return False
-    return True

@@ -12,6 +12,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 import click
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -124,3 +125,35 @@ def latency(value: str | None) -> tuple[int, int] | None:
 def fail(reason: str) -> NoReturn:
     click.echo(f"mka1-mock: error: {reason}", err=True)
     sys.exit(2)
+
+
+def server_url(option: str, url: str | None) -> str | None:
+    """The URL without its trailing slash; one that is not http(s) with a host is refused."""
+    if url is None:
+        return None
+    try:
+        valid = url.startswith(("http://", "https://")) and bool(httpx.URL(url).host)
+    except httpx.InvalidURL:
+        valid = False
+    if not valid:
+        fail(f"{option} {url!r} must be an http:// or https:// URL with a host")
+    return url.rstrip("/")
+
+
+def writable(**paths: Path | None) -> None:
+    """A result file whose folder is missing is refused up front, not found out at the end."""
+    for option, path in paths.items():
+        if path is not None and not path.parent.is_dir():
+            fail(f"--{option} {path}: the folder {path.parent} does not exist")
+
+
+def write(path: Path | None, text: str) -> bool:
+    """Write a result file; a failure is said in one line, and the other files still written."""
+    if path is None:
+        return True
+    try:
+        path.write_text(text, "utf-8")
+    except OSError as exc:
+        click.echo(f"mka1-mock: error: {path}: cannot write it: {exc.strerror}", err=True)
+        return False
+    return True

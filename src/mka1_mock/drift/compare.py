@@ -4,12 +4,15 @@ Exact comparison is useless on live data, where IDs and timestamps always differ
 what a client depends on: the status, the media type, the fields at every depth and their JSON
 types, the values the request determines (constants such as ``object``, the error ``type`` and
 ``param``, numbers, booleans, texts the probe sent), and list lengths. IDs and timestamps are
-compared by format only; error messages not at all.
+compared by format; an ID each side learned under the same name (the prompts a probe made, p1 and
+p2 on each side) also by that name, so that the same prompt is in the same place (list order);
+error messages not at all.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,15 +35,22 @@ class Answer:
 
 
 def differences(
-    ours: Answer, theirs: Answer, names: tuple[str, str] = ("mock", "target")
+    ours: Answer,
+    theirs: Answer,
+    names: tuple[str, str] = ("mock", "target"),
+    learned: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {}),
 ) -> list[str]:
-    """Every way ``theirs`` differs from ``ours`` in shape, in plain words, each side named."""
-    return _Comparison(*names).answers(ours, theirs)
+    """Every way ``theirs`` differs from ``ours`` in shape, in plain words, each side named;
+    ``learned``: each side's IDs by name."""
+    return _Comparison(*names, learned).answers(ours, theirs)
 
 
 class _Comparison:
-    def __init__(self, ours: str, theirs: str) -> None:
+    def __init__(
+        self, ours: str, theirs: str, learned: tuple[Mapping[str, str], Mapping[str, str]]
+    ) -> None:
         self.ours, self.theirs = ours, theirs
+        self.named = [{value: name for name, value in ids.items()} for ids in learned]
 
     def both(self, mine: object, other: object) -> str:
         return f"{self.ours} {mine}, {self.theirs} {other}"
@@ -90,8 +100,15 @@ class _Comparison:
                 return [f"{where}: {self.both('a string', _kind(theirs))}"]
             if shape != (other := _format(theirs)):
                 return [f"{where}: {self.both(shape or 'free text', other or repr(theirs))}"]
-            return []
+            return self.identity(where, ours, theirs) if key in ID_KEYS else []
         return self.values(where, ours, theirs)
+
+    def identity(self, where: str, ours: str, theirs: str) -> list[str]:
+        """A learned ID where the other side has another: the order or the prompt differs."""
+        mine, other = self.named[0].get(ours), self.named[1].get(theirs)
+        if mine == other:
+            return []
+        return [f"{where}: {self.both(mine or 'another ID', other or 'another ID')}"]
 
 
 def _format(value: Any) -> str | None:

@@ -36,13 +36,16 @@ def report(run: Run, target: str) -> dict[str, Any]:
     }
 
 
-def exchanges_report(steps: list[dict[str, Any]], recording: str, against: str) -> dict[str, Any]:
+def exchanges_report(
+    steps: list[dict[str, Any]], recording: str, against: str, stopped: str | None
+) -> dict[str, Any]:
     """A replay of a recording as JSON data: one entry per exchange."""
     differ = sum(1 for step in steps if step["differences"])
     return {
         "recording": recording,
         "against": against,
         "summary": {"exchanges": len(steps), "agree": len(steps) - differ, "differ": differ},
+        "stopped": stopped,
         "exchanges": steps,
     }
 

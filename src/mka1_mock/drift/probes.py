@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +21,8 @@ NAMES = re.compile(r"\{(p\d*|missing)\}")
 @dataclass(frozen=True)
 class Step:
     """One request. ``{name}`` in the path, query or body is the ID a step before learned on
-    the same side; ``learn`` keeps the answer's ``id`` under that name."""
+    the same side, ``{mark}`` the run's mark; ``learn`` keeps the answer's ``id`` under that
+    name."""
 
     method: str
     path: str
@@ -42,7 +44,7 @@ class Probe:
 
 
 def create(learn: str = "p", owner: str | None = "a", **fields: Any) -> Step:
-    body = {"name": "drift probe", "template": "Hello, {{name}}! Welcome to {{company}}."}
+    body = {"name": "drift probe {mark}", "template": "Hello, {{name}}! Welcome to {{company}}."}
     return Step("POST", P, body | fields, owner=owner, learn=learn)
 
 
@@ -292,19 +294,19 @@ CHOICES = [
 SCENARIO: list[Probe] = DOCUMENTED + STATUSES + CHOICES
 
 
-def fill(text: str, ids: dict[str, str], token: str) -> str:
+def fill(text: str, ids: dict[str, str], token: str, mark: str) -> str:
     """A template with the IDs this side learned; one it never learned (its create failed) is
-    an unknown ID."""
-    text = text.replace("{token}", token)
+    an unknown ID. The mark names what the run made where its owners are not its own."""
+    text = text.replace("{token}", token).replace("{mark}", mark)
     return NAMES.sub(lambda match: ids.get(match.group(1), UNKNOWN), text)
 
 
-def body_of(step: Step, ids: dict[str, str], token: str) -> Any:
-    """The step's JSON body with learned IDs filled in."""
+def body_of(step: Step, filled: Callable[[str], str]) -> Any:
+    """The step's JSON body with its texts filled in."""
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):
-            return fill(value, ids, token)
+            return filled(value)
         if isinstance(value, dict):
             return {key: walk(item) for key, item in value.items()}
         if isinstance(value, list):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import httpx
 from .. import jsondata
 from ..errors import StartupError
 from .compare import PROMPT_ID, VERSION_ID, Answer, differences
-from .runner import ANY_DEPTH, answer_of
+from .runner import ANY_DEPTH, answer_of, unreachable
 
 ID = re.compile(r"(?:prompt|pver)_[0-9a-f]{32}")
 SKIPPED = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding"}
@@ -76,18 +76,26 @@ class Replay:
     url: str
     token: str | None = None  # replaces the recording's (redacted) bearer tokens
     ids: dict[str, str] = field(default_factory=dict)  # recorded ID -> ID on this side
+    stopped: str | None = None  # why the replay ended early, if it did
 
     def steps(self, recording: list[Recorded]) -> Iterator[dict[str, Any]]:
+        """Each exchange replayed; the first that cannot reach the server is the last (the
+        exchanges after it build on what it did)."""
         for recorded in recording:
-            answer = self.send(recorded)
-            self._learn(recorded.answer.body, answer.body)
-            yield {
+            step = {
                 "request": f"{recorded.method} {recorded.target}",
                 "operation_id": recorded.operation_id,
                 "recorded": recorded.answer.status,
-                "replayed": answer.status,
-                "differences": differences(answer, recorded.answer, ("mock", "recording")),
             }
+            try:
+                answer = self.send(recorded)
+            except httpx.TransportError as exc:
+                self.stopped = f"the server {self.url} could not be reached"
+                yield step | {"replayed": 0, "differences": [unreachable("the server", exc)]}
+                return
+            self._learn(recorded.answer.body, answer.body)
+            found = differences(answer, recorded.answer, ("mock", "recording"))
+            yield step | {"replayed": answer.status, "differences": found}
 
     def send(self, recorded: Recorded) -> Answer:
         headers = [(n, v) for n, v in recorded.headers if n.lower() not in SKIPPED]
@@ -120,9 +128,12 @@ class Replay:
                     self.ids.setdefault(recorded, replayed)
 
 
-def to_fixtures(recording: list[Recorded], token: str) -> dict[str, Any]:
+def to_fixtures(
+    recording: list[Recorded], token: str, warn: Callable[[str], None] = lambda line: None
+) -> dict[str, Any]:
     """The prompts and versions a recording shows, rebuilt in its order with its deletes, as a
-    fixture for ``token`` (``X-On-Behalf-Of`` values, pseudonyms included, stay the owners)."""
+    fixture for ``token`` (``X-On-Behalf-Of`` values, pseudonyms included, stay the owners);
+    ``warn`` hears of each prompt left out because the recording misses some of its versions."""
     prompts: dict[str, dict[str, Any]] = {}
     for recorded in recording:
         status, body = recorded.answer.status, recorded.answer.body
@@ -139,6 +150,7 @@ def to_fixtures(recording: list[Recorded], token: str) -> dict[str, Any]:
             prompt.update({key: body[key] for key in _PROMPT_FIELDS if key in body})
             if "description" not in body and recorded.method in ("PUT", "GET"):
                 prompt.pop("description", None)
+            prompt["latest"] = body.get("latest_version", prompt.get("latest"))
             if isinstance(body.get("version"), dict):
                 _version(prompt, body["version"])
             if "active_template" in body and "version=" not in recorded.target:
@@ -146,12 +158,20 @@ def to_fixtures(recording: list[Recorded], token: str) -> dict[str, Any]:
                 prompt["versions"].setdefault(body["active_version"], active)
         elif kind == "prompt.version" and body.get("prompt_id") in prompts:
             _version(prompts[body["prompt_id"]], body)
+            if recorded.method == "POST":
+                _made(prompts[body["prompt_id"]], body)
         elif kind == "list":
             for item in body.get("data", []):
                 if item.get("object") == "prompt.version" and item.get("prompt_id") in prompts:
                     _version(prompts[item["prompt_id"]], item)
-    complete = [(prompt_id, p) for prompt_id, p in prompts.items() if _complete(p)]
-    return {"prompts": [_fixture(prompt_id, prompt) for prompt_id, prompt in complete]}
+    fixtures = []
+    for prompt_id, prompt in prompts.items():
+        if _complete(prompt):
+            fixtures.append(_fixture(prompt_id, prompt))
+        else:
+            seen = ", ".join(map(str, sorted(prompt["versions"]))) or "none"
+            warn(f"{prompt_id} left out: it has versions 1 to {_latest(prompt)}, seen: {seen}")
+    return {"prompts": fixtures}
 
 
 _PROMPT_FIELDS = ("name", "description", "metadata", "created_at", "updated_at", "active_version")
@@ -163,10 +183,24 @@ def _version(prompt: dict[str, Any], version: dict[str, Any]) -> None:
     }
 
 
+def _made(prompt: dict[str, Any], version: dict[str, Any]) -> None:
+    """A version created: the prompt's latest and active, updated when it was made."""
+    prompt["latest"] = prompt["active_version"] = version["version"]
+    if "created_at" in version:
+        prompt["updated_at"] = version["created_at"]
+
+
+def _latest(prompt: dict[str, Any]) -> int:
+    """The prompt's latest version number, as last seen (else the highest version seen)."""
+    latest = prompt.get("latest")
+    return latest if isinstance(latest, int) else max(prompt["versions"], default=0)
+
+
 def _complete(prompt: dict[str, Any]) -> bool:
     """Whether every version 1..latest was seen (a fixture cannot leave one out)."""
     numbers = sorted(prompt["versions"])
-    return bool(numbers) and numbers == list(range(1, len(numbers) + 1)) and "name" in prompt
+    wanted = list(range(1, _latest(prompt) + 1))
+    return bool(numbers) and numbers == wanted and "name" in prompt
 
 
 def _fixture(prompt_id: str, prompt: dict[str, Any]) -> dict[str, Any]:
