@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import signal
 import subprocess
@@ -41,6 +42,7 @@ from mka1_mock.proxy import ProxyOptions
 from mka1_mock.redaction import Redactor
 from mka1_mock.server import ThreadedServer
 from mka1_mock.session import Session
+from mka1_mock.sessions import Sessions
 from mka1_mock.settings import Settings
 from mka1_mock.upstream import Upstream as ProxyUpstream
 
@@ -574,28 +576,11 @@ def running_proxy(
         yield server
 
 
-PROXY_COMMAND = [sys.executable, "-m", "mka1_mock", "proxy", "--port", "0"]
-
-
 @contextlib.contextmanager
 def proxy_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``mka1-mock proxy --port 0 ARGS`` as a real process, and the URL it prints; killed after
-    the test if it still runs (stop it with ``stop_process`` to read what it wrote)."""
-    proc = subprocess.Popen([*PROXY_COMMAND, *args], stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    try:
-        seen = []
-        for _ in range(20):
-            seen.append(proc.stderr.readline())
-            if match := re.search(r"listening on (http://127\.0\.0\.1:\d+)", seen[-1]):
-                break
-        assert match, seen
-        yield proc, match.group(1)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+    """``mka1-mock proxy ARGS --port 0`` as a real process, and its URL (see ``mock_process``)."""
+    with mock_process("proxy", *args) as running:
+        yield running
 
 
 def stop_process(proc: subprocess.Popen[str], signum: int = signal.SIGTERM) -> str:
@@ -751,3 +736,105 @@ def record_round_trip(upstream: str, har: Path, redactor: Redactor | None = None
     finally:
         writer.close()
     return {"kept": kept.id, "gone": gone.id}
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+class FakeMonotonic:
+    """For ``create_app(monotonic=...)`` or ``MockServer(monotonic=...)``: the clock of the
+    sessions' idle time (``--session-ttl``), which moves only when a test moves it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def registry(session: Session) -> Sessions:
+    """Every session of the mock that ``session`` (e.g. ``MockServer.session``) belongs to."""
+    assert session.registry is not None
+    return session.registry
+
+
+def every_session(sessions: Sessions) -> list[Session]:
+    """The default session and every named one."""
+    return [sessions.default, *(session for _, session in sessions.named())]
+
+
+def forget_sessions(sessions: Sessions) -> None:
+    """As a new mock: the default session reset, every named one dropped."""
+    sessions.default.reset()
+    for name, _ in list(sessions.named()):
+        sessions.drop(name)
+
+
+def assert_sessions_clean(sessions: Sessions) -> None:
+    """No session of the mock broke the contract or crashed."""
+    for session in every_session(sessions):
+        assert_clean(session)
+
+
+# --------------------------------------------------------------------------- the mock as a process
+
+MOCK_COMMAND = [sys.executable, "-m", "mka1_mock"]
+LISTENING = re.compile(r"listening on http://\S+:(\d+)")
+
+
+def mock_env(**variables: str) -> dict[str, str]:
+    """The environment with no ``MKA1_MOCK_*`` option in it (but the cache's), plus these."""
+    kept = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("MKA1_MOCK_") or name == "MKA1_MOCK_CACHE"
+    }
+    return kept | variables
+
+
+@contextlib.contextmanager
+def mock_process(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``mka1-mock ARGS --port 0`` as a real process, and its URL on 127.0.0.1 (whatever
+    ``--host`` is); killed after the test if it still runs (stop it with ``stop_process`` to
+    read what it wrote). Pass ``--log-level warning`` when it answers many requests: nobody
+    reads its log while it runs."""
+    proc = subprocess.Popen(
+        [*MOCK_COMMAND, *args, "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(env) if env is not None else mock_env(),
+        cwd=cwd,
+    )
+    assert proc.stderr is not None
+    try:
+        seen: list[str] = []
+        match = None
+        while match is None and len(seen) < 50:
+            seen.append(_unbuffered_line(proc.stderr.fileno()))
+            if not seen[-1]:
+                break
+            match = LISTENING.search(seen[-1])
+        assert match, "".join(seen)
+        yield proc, f"http://127.0.0.1:{match.group(1)}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+def _unbuffered_line(fd: int) -> str:
+    """One line read straight from the file descriptor, a byte at a time: what follows stays in
+    the pipe for ``communicate`` (a buffered ``readline`` could swallow it)."""
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        line += byte
+    return line.decode("utf-8", "replace")

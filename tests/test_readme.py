@@ -22,7 +22,7 @@ def code_block(language: str, containing: str) -> str:
 
 
 def test_readme_test_command_is_what_ci_runs() -> None:
-    test_command = code_block("bash", "pytest").strip()
+    test_command = code_block("bash", "python -m pytest").strip()
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test_command in ci_lines
 

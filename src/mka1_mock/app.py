@@ -12,7 +12,7 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import connection
-from .auth import BearerAuth
+from .auth import BearerAuth, anyone
 from .clock import Clock, MockClock
 from .errors import ApiError, StartupError
 from .faults import FaultStage, Sleep
@@ -21,7 +21,7 @@ from .handlers.admin import ADMIN_HANDLERS
 from .handlers.prompts import HANDLERS
 from .har import HarWriter
 from .limits import Quota
-from .pipeline import Pipeline, journal
+from .pipeline import Auth, Pipeline, journal
 from .proxy import Proxy, ProxyOptions
 from .redaction import Redactor
 from .routing import SESSION, outside, spec_routes
@@ -33,7 +33,7 @@ from .spec import Spec, admin_spec
 from .state import StateFile
 from .upstream import Upstream
 from .validation import Checker
-from .wiring import admin_routes, cors, document, finished, not_found
+from .wiring import admin_auth, admin_routes, cors, document, finished, not_found
 
 
 class MockApp(Starlette):
@@ -44,6 +44,7 @@ class MockApp(Starlette):
 
     api_routes: Sequence[Route] = ()
     sessions: Sessions
+    admin_auth: Auth = staticmethod(anyone)
     cors: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,32 +58,62 @@ class MockApp(Starlette):
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if scope["path"].startswith(PREFIX) and not await self._enter(scope, send):
+            name = session_name(scope)
+            if name is None:
+                await self.route(scope, receive, send)
+            else:
+                await self.in_session(name, scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for route in self.api_routes:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child_scope)
+                await route.app(scope, receive, send)
                 return
-            for route in self.api_routes:
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope.update(child_scope)
-                    await route.app(scope, receive, send)
-                    return
         await super().__call__(scope, receive, send)
 
-    async def _enter(self, scope: Scope, send: Send) -> bool:
-        """Take ``/sessions/{name}`` off the path and put that session in the scope."""
-        name, slash, rest = scope["path"][len(PREFIX) :].partition("/")
+    async def in_session(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """Take ``/sessions/{name}`` off the path and route with that session in the scope; it
+        is busy (never expired) until the answer is sent. A refused admin call makes none."""
+        prefix = f"{PREFIX}{name}"
+        rest = scope["path"][len(prefix) :]
         try:
-            session = self.sessions.get(name)
+            if rest.startswith("/__mock/"):
+                self.admin_auth(admin_headers(scope))
+            session = self.sessions.enter(name)
         except ApiError as error:
             checker = self.api_routes[0].app.pipeline.checker  # type: ignore[attr-defined]
-            answer = outside(checker, self.sessions.default, error, "Error", scope)
-            await answer.send(send)
-            return False
-        prefix = f"{PREFIX}{name}"
-        scope["path"] = slash + rest
-        scope["raw_path"] = scope.get("raw_path", b"")[len(prefix.encode()) :] or b"/"
-        scope["root_path"] = scope.get("root_path", "") + prefix
-        scope[SESSION] = session
-        return True
+            await outside(checker, self.sessions.default, error, "Error", scope).send(send)
+            return
+        try:
+            scope["path"] = rest
+            scope["raw_path"] = scope.get("raw_path", b"")[len(prefix) :] or rest.encode()
+            scope["root_path"] = scope.get("root_path", "") + prefix
+            scope[SESSION] = session
+            await self.route(scope, receive, send)
+        finally:
+            self.sessions.leave(name)
+
+
+def session_name(scope: Scope) -> str | None:
+    """The name in a ``/sessions/{name}/...`` path as sent, not decoded (``a%2Fb`` is a bad
+    name, not a path); None for any other path."""
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
+    if not raw.startswith(PREFIX.encode()):
+        return None
+    name, slash, _ = raw[len(PREFIX) :].partition(b"/")
+    return name.decode("latin-1") if slash else None
+
+
+def admin_headers(scope: Scope) -> dict[str, str]:
+    """What the admin token check reads: the first ``Authorization`` header, if any."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return {"authorization": value.decode("latin-1")}
+    return {}
 
 
 def create_app(
@@ -118,6 +149,7 @@ def create_app(
     sessions = Sessions(default, make, settings.max_sessions, settings.session_ttl, monotonic)
     default.registry = sessions
     session = default
+    guard = admin_auth(settings.admin_token)
     api = Pipeline(
         checker(spec),
         handlers,
@@ -131,10 +163,10 @@ def create_app(
         *api_routes,
         document("/openapi.json", spec, "json"),
         document("/openapi.yaml", spec, "yaml"),
-        *admin_routes(admin, session, settings.admin_token),
+        *admin_routes(admin, session, guard),
     ]
     app = MockApp(routes=routes, exception_handlers=not_found(api.checker, session))
-    app.api_routes, app.sessions = api_routes, sessions
+    app.api_routes, app.sessions, app.admin_auth = api_routes, sessions, guard
     app.cors = cors(app.dispatch, settings.cors_origins)
     app.state.sessions = sessions
     if settings.state_file is not None:  # after the fixtures: the saved state is newer
@@ -178,7 +210,9 @@ def create_proxy_app(
             if har is not None:
                 har.close()
 
-    routes = admin_routes(admin_spec().subset(PROXY_ADMIN), session, settings.admin_token)
+    routes = admin_routes(
+        admin_spec().subset(PROXY_ADMIN), session, admin_auth(settings.admin_token)
+    )
     app = ProxyApp(
         routes=routes, exception_handlers=not_found(proxy.checker, session), lifespan=lifespan
     )

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from . import jsondata
-from .errors import ApiError, StartupError
+from .errors import ApiError, Detail, StartupError
 from .faults import Fault, fault_from
 from .seeds import check_seeds
 from .spec import Operation, admin_spec
@@ -82,13 +82,16 @@ def _read(path: Path, kind: str) -> Any:
         raise StartupError(f"{path}: not valid {path.suffix[1:].upper()}: {reason}") from None
 
 
-def check_fixture(data: Any, source: str) -> None:
-    """Schema first, then what a schema cannot say (unique IDs, an active version that exists)."""
+def check_fixture(data: Any, source: str, at: str = "") -> None:
+    """Schema first, then what a schema cannot say (unique IDs, an active version that exists);
+    ``at`` is where ``data`` sits in its file."""
     if details := admin_checker().component("State", data, prefix=""):
-        first = details[0]
-        raise StartupError(f"{source}: {first.location or '(root)'}: {first.message}")
+        raise StartupError(_fault(source, at, details[0]))
     try:
         check_seeds(data)
     except ApiError as error:
-        first = error.details[0]
-        raise StartupError(f"{source}: {first.location}: {first.message}") from None
+        raise StartupError(_fault(source, at, error.details[0])) from None
+
+
+def _fault(source: str, at: str, first: Detail) -> str:
+    return f"{source}: {'.'.join(filter(None, [at, first.location])) or '(root)'}: {first.message}"

@@ -44,12 +44,12 @@ class StateFile:
         if not isinstance(data, dict) or not isinstance(data.get("sessions", {}), dict):
             raise StartupError(f"{self.path}: (root): must be an object of prompts and sessions")
         parts = {"": {"prompts": data.get("prompts", [])}}
-        parts |= {f"sessions.{name}.": part for name, part in data.get("sessions", {}).items()}
+        parts |= {f"sessions.{name}": part for name, part in data.get("sessions", {}).items()}
         for where, part in parts.items():
-            check_fixture(part, f"{self.path}: {where}".rstrip(". ") if where else str(self.path))
+            check_fixture(part, str(self.path), at=where)
         try:
             for where, part in parts.items():
-                name = where.removeprefix("sessions.").removesuffix(".")
+                name = where.removeprefix("sessions.")
                 session = self.sessions.get(name) if name else self.sessions.default
                 session.store.load(part, replace=True)
         except ApiError as error:
@@ -69,8 +69,10 @@ class StateFile:
             return True
 
     def _versions(self) -> tuple[tuple[str, int], ...]:
+        """What tells a change: each store's counter, and the sessions made or dropped (a new
+        store counts from 0 again)."""
         named = [(name, s.store.version) for name, s in self.sessions.named()]
-        return (("", self.sessions.default.store.version), *named)
+        return (("", self.sessions.changes), ("", self.sessions.default.store.version), *named)
 
 
 class Saver:

@@ -52,10 +52,14 @@ class AdminToken:
             )
 
 
-def admin_routes(admin: Spec, session: Session, token: str | None = None) -> list[Route]:
+def admin_auth(token: str | None) -> Auth:
+    """Who may use the admin API: with ``--admin-token``, only its bearer; else anyone."""
+    return AdminToken(token) if token else anyone
+
+
+def admin_routes(admin: Spec, session: Session, auth: Auth = anyone) -> list[Route]:
     """The admin API: no faults, no journal, and room for a whole exported state; with a
     token, nothing without it (the documents included)."""
-    auth: Auth = AdminToken(token) if token else anyone
     pipeline = Pipeline(
         admin_checker(),
         ADMIN_HANDLERS,
