@@ -101,9 +101,11 @@ class MockApp(Starlette):
 def session_name(scope: Scope) -> str | None:
     """The name in a ``/sessions/{name}/...`` path as sent, not decoded (``a%2Fb`` is a bad
     name, not a path); None for any other path."""
-    raw: bytes = scope.get("raw_path") or scope["path"].encode()
-    if not raw.startswith(PREFIX.encode()):
+    if not scope["path"].startswith(PREFIX):  # the default path pays only this
         return None
+    raw: bytes = scope.get("raw_path") or b""
+    if not raw.startswith(PREFIX.encode()):  # no raw path, or "sessions" itself escaped
+        raw = scope["path"].encode()
     name, slash, _ = raw[len(PREFIX) :].partition(b"/")
     return name.decode("latin-1") if slash else None
 
