@@ -165,14 +165,19 @@ def test_drift_ctrl_c_halfway_cleans_up_and_exits_non_zero(target: MockServer) -
         target.url, hold=lambda method, path: path.endswith("/versions") and method == "GET"
     )
     with ThreadedServer(app) as slow:
-        command = [sys.executable, "-m", "mka1_mock", "drift", "--target", slow.url]
-        command += ["--token", TOKEN]
+        # -X faulthandler: should it hang, SIGABRT shows where.
+        command = [sys.executable, "-X", "faulthandler", "-m", "mka1_mock", "drift"]
+        command += ["--target", slow.url, "--token", TOKEN]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert app.held.wait(30), "the run never reached list-versions"
             made = len(target.requests("createPrompt"))
             proc.send_signal(signal.SIGINT)
-            stdout, stderr = proc.communicate(timeout=30)
+            try:
+                stdout, stderr = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGABRT)
+                pytest.fail(f"no exit 30 s after Ctrl-C; its threads:\n{proc.communicate()[1]}")
         finally:
             app.release()
             if proc.poll() is None:

@@ -17,7 +17,8 @@ from ..app import create_app
 from ..server import ThreadedServer
 from ..settings import Settings
 from .compare import Answer, differences
-from .probes import SCENARIO, P, Probe, Step, body_of, fill
+from .probes import SCENARIO
+from .steps import P, Probe, Step, body_of, fill
 
 ANY_DEPTH = 1000
 """How deep an answer under comparison may nest: the other side has no limit of ours."""
@@ -135,10 +136,14 @@ def run(target: str, token: str, probes: Sequence[Probe] = SCENARIO, timeout: fl
                     break
         except KeyboardInterrupt:
             stopped = INTERRUPTED
+            # Cut short anywhere, even inside the client's pool: clean up with a new client.
+            theirs.client = httpx.Client(timeout=timeout, trust_env=False)
         finally:
             _find(theirs)
             created = theirs.deleted + len(theirs.created)
             leftovers = _clean(theirs)
+            if theirs.client is not client:
+                theirs.client.close()
         return Run(outcomes, created, theirs.deleted, leftovers, stopped)
 
 
