@@ -158,9 +158,18 @@ def test_drift_target_back_by_cleanup_time_is_left_empty(target: MockServer) -> 
     assert (outcome.created, outcome.deleted, outcome.leftovers) == (3, 3, [])
 
 
-def test_drift_ctrl_c_halfway_cleans_up_and_exits_non_zero(target: MockServer) -> None:
-    """SIGINT while the target holds the first listPromptVersions request (the list-versions
-    probe, with its prompt made and given versions)."""
+def as_a_terminal_would() -> None:
+    """SIGINT as a terminal's Ctrl-C finds it: a shell starts background jobs (a CI script's
+    ``&``) with it ignored, and the tests may run in one."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_drift_ctrl_c_halfway_cleans_up_and_exits_non_zero(
+    target: MockServer, signum: signal.Signals
+) -> None:
+    """SIGINT (or a CI job's SIGTERM) while the target holds the first listPromptVersions
+    request (the list-versions probe, with its prompt made and given versions)."""
     app = AlteredTarget(
         target.url, hold=lambda method, path: path.endswith("/versions") and method == "GET"
     )
@@ -168,11 +177,17 @@ def test_drift_ctrl_c_halfway_cleans_up_and_exits_non_zero(target: MockServer) -
         # -X faulthandler: should it hang, SIGABRT shows where.
         command = [sys.executable, "-X", "faulthandler", "-m", "mka1_mock", "drift"]
         command += ["--target", slow.url, "--token", TOKEN]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=as_a_terminal_would,
+        )
         try:
             assert app.held.wait(30), "the run never reached list-versions"
             made = len(target.requests("createPrompt"))
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signum)
             try:
                 stdout, stderr = proc.communicate(timeout=30)
             except subprocess.TimeoutExpired:
@@ -191,4 +206,4 @@ def test_drift_ctrl_c_halfway_cleans_up_and_exits_non_zero(target: MockServer) -
     names = [p.name for p in SCENARIO]
     rows = [line.split()[0] for line in stdout.splitlines()[2:]]
     assert rows == names[: names.index("list-versions")]  # the probes run to their end
-    assert proc.returncode != 0, "an interrupted run, with most probes never run, exited 0"
+    assert proc.returncode == 130, "an interrupted run, with most probes never run, must fail"

@@ -4,6 +4,7 @@ differ, and a recording turned into seed data."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from ..settings import Settings
 from .serving import fail, server_url, writable, write
 
 EXIT_INTERRUPTED = 130
-"""The exit status of a run cut short by Ctrl-C (128 + SIGINT), as a shell gives."""
+"""The exit status of a run cut short by Ctrl-C or SIGTERM (128 + SIGINT), as a shell gives."""
 
 
 @click.command()
@@ -59,6 +60,8 @@ def drift(**options: Any) -> None:
     if target:
         from ..drift.runner import run
 
+        # A CI job's timeout sends SIGTERM: stop as for Ctrl-C, so the cleanup still runs.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         result = run(target, options["token"], timeout=options["timeout"])
         data = output.report(result, target)
         rows = output.probe_rows(data)
