@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from mka1_mock import Session, Settings, create_app
-from mka1_mock.server import MockServer
+from mka1_mock.server import MockServer, ThreadedServer
 from tests.helpers import (
     AUTH,
     NO_RETRIES,
@@ -29,6 +29,7 @@ from tests.helpers import (
     Connect,
     FakeClock,
     FakeSleep,
+    FakeUpstream,
     SdkWaits,
     assert_clean,
     create_prompt,
@@ -220,3 +221,22 @@ def sdk_waits(monkeypatch: pytest.MonkeyPatch) -> SdkWaits:
     monkeypatch.setattr(retries, "time", waits)
     monkeypatch.setattr(retries, "asyncio", SimpleNamespace(sleep=waits.async_sleep))
     return waits
+
+
+# --------------------------------------------------------------------------- a proxy's upstream
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[tuple[FakeUpstream, str]]:
+    app = FakeUpstream()
+    with ThreadedServer(app) as server:
+        yield app, server.url
+        app.release()
+
+
+@pytest.fixture
+def fake(fake_server: tuple[FakeUpstream, str]) -> tuple[FakeUpstream, str]:
+    """A fake upstream (a valid getPrompt for every request, unless planted otherwise), as new,
+    and its URL."""
+    fake_server[0].reset()
+    return fake_server

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -17,24 +16,10 @@ import pytest
 
 from mka1_mock.har import HarWriter
 from mka1_mock.redaction import Redactor
-from mka1_mock.server import MockServer, ThreadedServer
+from mka1_mock.server import MockServer
 from tests.helpers import AUTH, PROMPTS, VALID_PROMPT, FakeUpstream, running_proxy
 
 PSEUDONYM = re.compile(r"^redacted-\d+$")
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[tuple[FakeUpstream, str]]:
-    app = FakeUpstream()
-    with ThreadedServer(app) as server:
-        yield app, server.url
-        app.release()
-
-
-@pytest.fixture
-def fake(fake_server: tuple[FakeUpstream, str]) -> tuple[FakeUpstream, str]:
-    fake_server[0].reset()
-    return fake_server
 
 
 def read_har(path: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from mka1 import SDK
 
-from mka1_mock.server import MockServer, ThreadedServer
+from mka1_mock.server import MockServer
 from mka1_mock.settings import Settings
 from tests.helpers import (
     AUTH,
@@ -35,22 +35,6 @@ def upstream() -> Iterator[MockServer]:
     """A seeded mock as the faithful upstream."""
     with MockServer(Settings(port=0, seed=1)) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[tuple[FakeUpstream, str]]:
-    app = FakeUpstream()
-    with ThreadedServer(app) as server:
-        yield app, server.url
-        app.release()
-
-
-@pytest.fixture
-def fake(fake_server: tuple[FakeUpstream, str]) -> tuple[FakeUpstream, str]:
-    """A fake upstream (a valid getPrompt for every request, unless planted otherwise), as new,
-    and its URL."""
-    fake_server[0].reset()
-    return fake_server
 
 
 def run_every_operation(url: str) -> list[Captured]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -37,20 +36,6 @@ def contract_error(status: int) -> dict[str, Any]:
 
 def encoded(data: Any) -> bytes:
     return json.dumps(data).encode()
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[tuple[FakeUpstream, str]]:
-    app = FakeUpstream()
-    with ThreadedServer(app) as server:
-        yield app, server.url
-        app.release()
-
-
-@pytest.fixture
-def fake(fake_server: tuple[FakeUpstream, str]) -> tuple[FakeUpstream, str]:
-    fake_server[0].reset()
-    return fake_server
 
 
 def with_auth(options: dict[str, Any]) -> dict[str, Any]:

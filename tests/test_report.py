@@ -3,7 +3,6 @@ and violations; then on a live proxy's report, against its violations and admin.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from xml.etree import ElementTree
 
@@ -14,7 +13,6 @@ from mka1_mock import report
 from mka1_mock.errors import Detail
 from mka1_mock.journal import Violation
 from mka1_mock.report import UNDOCUMENTED, Counts
-from mka1_mock.server import ThreadedServer
 from mka1_mock.session import Session
 from mka1_mock.settings import Settings
 from mka1_mock.spec import Spec
@@ -194,14 +192,6 @@ def test_report_summary_tells_coverage_never_called_and_findings(
 
 
 # --------------------------------------------------------------------------- a live proxy
-
-
-@pytest.fixture
-def fake() -> Iterator[tuple[FakeUpstream, str]]:
-    app = FakeUpstream()
-    with ThreadedServer(app) as server:
-        yield app, server.url
-        app.release()
 
 
 def live_traffic(app: FakeUpstream, url: str) -> list[int]:
