@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from .store import Owner
 
 
+RawHeaders = list[tuple[bytes, bytes]]
+"""Headers as ASGI and the wire carry them: (name, value) byte pairs, in order."""
+
+
 def media_type(content_type: str) -> str:
     """``Application/JSON; charset=utf-8`` -> ``application/json``; HTTP's whitespace only."""
     return content_type.split(";")[0].strip(" \t").lower()
@@ -52,7 +56,7 @@ class Answer:
         """The contract's error body, with the error's headers (``Allow``, ``Retry-After``)."""
         return cls.json(error.status, error.body(), error.headers)
 
-    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+    def raw_headers(self) -> RawHeaders:
         """The headers as sent: content type and length first."""
         content_type = (b"content-type", self.content_type.encode("latin-1"))
         headers = [content_type, (b"content-length", str(len(self.body)).encode())]

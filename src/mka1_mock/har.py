@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import threading
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -13,6 +12,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from ._version import __version__
+from .journal import utc
 from .redaction import Redactor
 
 TRAILER = b"\n]}}\n"
@@ -84,9 +84,8 @@ class HarWriter:
         body = {"size": len(content if content is not None else b""), "mimeType": mime}
         if content:
             body |= _text(content)
-        moment = datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="milliseconds")
         return {
-            "startedDateTime": moment.replace("+00:00", "Z"),
+            "startedDateTime": utc(started),
             "time": round(elapsed_ms, 3),
             "request": request,
             "response": {

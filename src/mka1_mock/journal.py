@@ -25,7 +25,7 @@ EXCERPT = 2000
 T = TypeVar("T")
 
 
-def _utc(moment: float) -> str:
+def utc(moment: float) -> str:
     """A wall-clock time as RFC 3339 UTC, to the millisecond."""
     stamp = datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")
     return stamp.replace("+00:00", "Z")
@@ -77,7 +77,7 @@ class Crash:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "time": _utc(self.arrived),
+            "time": utc(self.arrived),
             "method": self.method,
             "path": self.path,
             "operation_id": self.operation_id,
@@ -138,7 +138,7 @@ class Entry:
     @cached_property
     def time(self) -> str:
         """When the request arrived (wall time, whatever the mock clock says), to the ms."""
-        return _utc(self.started)
+        return utc(self.started)
 
     @cached_property
     def query(self) -> dict[str, str]:

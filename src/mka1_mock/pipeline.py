@@ -7,6 +7,8 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from starlette.types import Receive
+
 from . import jsondata
 from .auth import anyone
 from .errors import (
@@ -36,10 +38,9 @@ Auth = Callable[[Mapping[str, str]], "Owner | None"]
 def journal(session: Session, exchange: Exchange) -> None:
     """Keep the exchange in the session's journal, and count it for the report."""
     redactor = None if isinstance(session.redactor, Clear) else session.redactor
-    session.journal.append(Entry.of(exchange, redactor))
-    status = exchange.answer.status if exchange.answer is not None else 0
-    scope = exchange.scope
-    session.counts.count(exchange.operation.operation_id, scope["method"], scope["path"], status)
+    entry = Entry.of(exchange, redactor)
+    session.journal.append(entry)
+    session.counts.count(entry.operation_id, entry.method, entry.path, entry.status)
 
 
 def unjournaled(session: Session, exchange: Exchange) -> None:
@@ -164,22 +165,31 @@ class Pipeline:
 
     async def _read(self, exchange: Exchange) -> bytes:
         limit = self.max_body_size
-        too_large = PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes")
         declared = exchange.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise too_large
-        chunks, size, more = [], 0, True
-        while more:
-            message = await exchange.receive()
-            if message["type"] == "http.disconnect":  # a body cut short is never acted on
-                raise ConnectionDropped("the client left before sending the whole body")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        return b"".join(chunks)
+            raise _too_large(limit)
+        return await read_body(exchange.receive, limit)
+
+
+async def read_body(receive: Receive, limit: int | None = None) -> bytes:
+    """A request's whole body: a 413 past ``limit`` bytes (read no further), ConnectionDropped
+    when the client leaves before its end (a body cut short is never acted on)."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionDropped("the client left before sending the whole body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes")
 
 
 def violated(session: Session, violation: Violation) -> None:

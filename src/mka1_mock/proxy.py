@@ -14,14 +14,14 @@ from starlette.types import Receive, Scope, Send
 
 from . import jsondata
 from .errors import ApiError, BadGateway, ConnectionDropped, Detail
-from .exchange import Answer, Exchange
+from .exchange import Answer, Exchange, RawHeaders, media_type
 from .har import HarWriter
 from .journal import Violation, answer_excerpt, request_excerpt
-from .pipeline import journal, parse_body, violated
+from .pipeline import journal, parse_body, read_body, violated
 from .report import UNDOCUMENTED
 from .session import Session
 from .spec import Operation, Spec
-from .upstream import RawHeaders, Reply, Undecodable, Upstream, forwarded
+from .upstream import Reply, Undecodable, Upstream, forwarded
 from .validation import Checker
 
 logger = logging.getLogger("mka1_mock")
@@ -54,13 +54,13 @@ class Proxy:
         self.options = options
         self.har = har
         self._routes = [
-            (compile_path(path)[0], operations) for path, operations in _by_path(spec).items()
+            (compile_path(path)[0], operations) for path, operations in spec.by_path().items()
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = Exchange(scope, receive, self._operation(scope))
         try:
-            exchange.body = await _read(receive)
+            exchange.body = await read_body(receive)
         except ConnectionDropped:
             return  # the client left: nothing to forward, nothing to answer
         refused = self._check_request(exchange)
@@ -162,7 +162,9 @@ class Proxy:
                 problems = [Detail("response.header.Content-Encoding", problem)]
                 exchange.response_errors = problems
                 return problems
-            logger.warning("%s %s: not checked: %s is not known here", *_line(exchange), exc)
+            logger.warning(
+                "%s %s: not checked: %s is not known here", exchange.method, exchange.path, exc
+            )
             self.session.counts.skipped()
             return []
         problems = self.checker.response(exchange, got)
@@ -219,19 +221,8 @@ class Proxy:
         )
 
 
-def _line(exchange: Exchange) -> tuple[str, str]:
-    return exchange.method, exchange.path
-
-
 def _text_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
-
-
-def _by_path(spec: Spec) -> dict[str, dict[str, Operation]]:
-    by_path: dict[str, dict[str, Operation]] = {}
-    for operation in spec.operations:
-        by_path.setdefault(operation.path, {})[operation.method] = operation
-    return by_path
 
 
 def _target(scope: Scope) -> bytes:
@@ -239,17 +230,6 @@ def _target(scope: Scope) -> bytes:
     path: bytes = scope.get("raw_path") or scope["path"].encode()
     query: bytes = scope["query_string"]
     return path + (b"?" + query if query else b"")
-
-
-async def _read(receive: Receive) -> bytes:
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionDropped("the client left before sending the whole body")
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
 
 
 def _answer(reply: Reply) -> Answer:
@@ -260,7 +240,7 @@ def _answer(reply: Reply) -> Answer:
         body = None
     content_type = reply.header("content-type") or ""
     data = None
-    if body is not None and content_type.split(";")[0].strip().lower() == "application/json":
+    if body is not None and media_type(content_type) == "application/json":
         try:
             data = jsondata.loads(body)
         except ValueError:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable
 
+from .exchange import RawHeaders
+
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-on-behalf-of"}
 )
 
 AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm", "hoba", "mutual"})
-RawHeaders = list[tuple[bytes, bytes]]
 
 
 class Redactor:

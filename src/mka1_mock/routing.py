@@ -23,10 +23,8 @@ SESSION = "mka1_mock.session"
 
 def spec_routes(spec: Spec, pipeline: Pipeline, session: Session) -> list[Route]:
     """One route per spec path, in the spec's order."""
-    by_path: dict[str, dict[str, Operation]] = {}
-    for operation in spec.operations:
-        by_path.setdefault(operation.path, {})[operation.method] = operation
-    return [Route(path, PathEndpoint(pipeline, ops, session)) for path, ops in by_path.items()]
+    paths = spec.by_path().items()
+    return [Route(path, PathEndpoint(pipeline, ops, session)) for path, ops in paths]
 
 
 class PathEndpoint:

@@ -54,7 +54,7 @@ def read_fault_files(paths: Iterable[Path], operations: Sequence[Operation]) -> 
     for path in paths:
         data = _read(path, "faults")
         if details := admin_checker().component("FaultFile", data, prefix=""):
-            raise StartupError(f"{path}: {details[0].location or '(root)'}: {details[0].message}")
+            raise StartupError(_fault(str(path), "", details[0]))
         for index, item in enumerate(data["faults"]):
             try:
                 rules.append(fault_from(item, operations, where=f"faults[{index}]."))

@@ -104,6 +104,13 @@ class Spec:
                 del document["paths"][path]
         return Spec(document, self.source)
 
+    def by_path(self) -> dict[str, dict[str, Operation]]:
+        """The operations of each path, by method, in the spec's order."""
+        paths: dict[str, dict[str, Operation]] = {}
+        for operation in self.operations:
+            paths.setdefault(operation.path, {})[operation.method] = operation
+        return paths
+
     @cached_property
     def json(self) -> bytes:
         return json.dumps(self.document, ensure_ascii=False).encode()

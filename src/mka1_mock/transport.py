@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httptools
 import httpx
 
-RawHeaders = list[tuple[bytes, bytes]]
+from .exchange import RawHeaders
 
 
 @dataclass(frozen=True)

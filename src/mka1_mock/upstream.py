@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover
     brotli = None
 
 from .errors import ApiError, BadGateway, GatewayTimeout, StartupError
+from .exchange import RawHeaders
 from .transport import Origin, Pool
 
 HOP_BY_HOP = frozenset(
@@ -36,8 +37,6 @@ HOP_BY_HOP = frozenset(
     }
 )
 """Headers of one connection (RFC 9110, 7.6.1), never forwarded."""
-
-RawHeaders = list[tuple[bytes, bytes]]
 
 
 @dataclass

@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import jsondata
+from ..exchange import media_type
+
 PROMPT_ID = re.compile(r"prompt_[0-9a-f]{32}")
 VERSION_ID = re.compile(r"pver_[0-9a-f]{32}")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
@@ -25,6 +28,10 @@ TIME_KEYS = {"created_at", "updated_at"}
 IGNORED_KEYS = {"message"}  # an error's words are the implementation's own
 
 
+ANY_DEPTH = 1000
+"""How deep an answer under comparison may nest: the other side has no limit of ours."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """What one side answered: status, media type, and the body (parsed JSON, or None)."""
@@ -32,6 +39,15 @@ class Answer:
     status: int
     media_type: str
     body: Any
+
+    @classmethod
+    def read(cls, status: int, content_type: str, content: bytes) -> Answer:
+        """An answer as it came: its JSON parsed (at any depth), else its text, else None."""
+        try:
+            body = jsondata.loads(content, ANY_DEPTH) if content else None
+        except ValueError:
+            body = content.decode("utf-8", "replace")
+        return cls(status, media_type(content_type), body)
 
 
 def differences(

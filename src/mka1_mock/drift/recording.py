@@ -15,7 +15,7 @@ import httpx
 from .. import jsondata
 from ..errors import StartupError
 from .compare import PROMPT_ID, VERSION_ID, Answer, differences
-from .runner import ANY_DEPTH, answer_of, unreachable
+from .runner import answer_of, unreachable
 
 ID = re.compile(r"(?:prompt|pver)_[0-9a-f]{32}")
 SKIPPED = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding"}
@@ -49,13 +49,7 @@ def _recorded(entry: dict[str, Any]) -> Recorded:
     headers = [(h["name"], h["value"]) for h in request["headers"]]
     post = request.get("postData")
     content = response.get("content", {})
-    media = content.get("mimeType", "").split(";")[0].strip().lower()
-    text = _bytes(content) or b""
-    try:
-        body = jsondata.loads(text, ANY_DEPTH) if text else None
-    except ValueError:
-        body = text.decode("utf-8", "replace")
-    answer = Answer(response["status"], media, body)
+    answer = Answer.read(response["status"], content.get("mimeType", ""), _bytes(content) or b"")
     operation_id = entry.get("_operation_id")
     return Recorded(request["method"], target, headers, _bytes(post), answer, operation_id)
 

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import orjson
 
-from .. import jsondata
 from ..app import create_app
 from ..server import ThreadedServer
 from ..settings import Settings
@@ -20,8 +19,6 @@ from .compare import Answer, differences
 from .probes import SCENARIO
 from .steps import P, Probe, Step, body_of, fill
 
-ANY_DEPTH = 1000
-"""How deep an answer under comparison may nest: the other side has no limit of ours."""
 UNREACHABLE_IN_A_ROW = 3
 """Transport failures in a row after which the target counts as gone and the run stops."""
 INTERRUPTED = "interrupted"
@@ -81,12 +78,8 @@ class Side:
 
 
 def answer_of(response: httpx.Response) -> Answer:
-    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        body = jsondata.loads(response.content, ANY_DEPTH) if response.content else None
-    except ValueError:
-        body = response.text
-    return Answer(response.status_code, media, body)
+    content_type = response.headers.get("content-type", "")
+    return Answer.read(response.status_code, content_type, response.content)
 
 
 @dataclass
