@@ -12,11 +12,8 @@ from typing import Any
 import click
 import httpx
 
-from ..app import create_app
 from ..errors import MockError
 from ..seeding import check_fixture
-from ..server import ThreadedServer
-from ..settings import Settings
 from .serving import fail, server_url, writable, write
 
 EXIT_INTERRUPTED = 130
@@ -89,6 +86,7 @@ def drift(**options: Any) -> None:
 def _replay(har: Path, against: str | None, token: str | None, timeout: float) -> dict[str, Any]:
     from ..drift import output
     from ..drift.recording import Replay, read
+    from ..drift.runner import fresh_mock
 
     try:
         recording = read(har)
@@ -99,8 +97,8 @@ def _replay(har: Path, against: str | None, token: str | None, timeout: float) -
             replay = Replay(client, against, token)
             steps = list(replay.steps(recording))
         else:
-            with ThreadedServer(create_app(Settings(port=0, log_level="warning"))) as mock:
-                replay = Replay(client, mock.url)
+            with fresh_mock() as url:
+                replay = Replay(client, url)
                 steps = list(replay.steps(recording))
     return output.exchanges_report(steps, str(har), against or "a fresh mock", replay.stopped)
 

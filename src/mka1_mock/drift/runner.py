@@ -111,7 +111,7 @@ def run(target: str, token: str, probes: Sequence[Probe] = SCENARIO, timeout: fl
     """Every probe on a fresh mock and on the target; then delete what it made on the target
     (the mock goes with the run)."""
     mark = f"mka1-mock-drift-{secrets.token_hex(4)}"
-    with _mock() as mock_url, httpx.Client(timeout=timeout, trust_env=False) as client:
+    with fresh_mock() as mock_url, httpx.Client(timeout=timeout, trust_env=False) as client:
         mock = Side("mock", mock_url, token, client, mark)
         theirs = Side("target", target, token, client, mark)
         outcomes: list[Outcome] = []
@@ -227,7 +227,7 @@ def _call(
 
 
 @contextmanager
-def _mock() -> Iterator[str]:
+def fresh_mock() -> Iterator[str]:
     """A fresh mock of the bundled contract, on a free port."""
     with ThreadedServer(create_app(Settings(port=0, log_level="warning"))) as server:
         yield server.url
